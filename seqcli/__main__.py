@@ -1,0 +1,3 @@
+from seqcli.cli.main import main
+
+main()

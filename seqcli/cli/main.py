@@ -1,0 +1,70 @@
+"""The `seqcli` command: sub-commands joined into one Typer app, behind one error boundary."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+try:  # Typer >= 0.26 vendors click; older releases use the click package.
+    from typer._click import exceptions as click_exc
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_exc
+_NO_ARGS = getattr(click_exc, "NoArgsIsHelpError", ())
+
+from seqcli.cli import corpus
+from seqcli.cli.common import err_console, state
+
+
+class OneLineErrors(TyperGroup):
+    """Report click's usage errors in one line (exit 2) instead of a multi-line usage panel."""
+
+    def main(self, *args, **kwargs):  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except _NO_ARGS as err:
+            err_console.print(err.ctx.get_help() if err.ctx else str(err), markup=False)
+            sys.exit(0)
+        except click_exc.ClickException as err:
+            hint = f" (see {err.ctx.command_path} --help)" if getattr(err, "ctx", None) else ""
+            err_console.print(f"[bold red]error:[/] {err.format_message()}{hint}".replace("\n", " "),
+                              highlight=False, soft_wrap=True)
+            sys.exit(err.exit_code)
+        except click_exc.Abort:
+            err_console.print("interrupted")
+            sys.exit(130)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+app = typer.Typer(
+    name="seqcli",
+    cls=OneLineErrors,
+    help="Train and use recurrent networks (RNN, LSTM, GRU) on text.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+) -> None:
+    """Train and use recurrent networks (RNN, LSTM, GRU) on text."""
+    state.debug = debug
+
+
+app.add_typer(corpus.app, name="corpus")
+
+
+def main() -> None:
+    """Entry point used by `python -m seqcli`."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
