@@ -21,7 +21,7 @@ TASKS = ("lm", "classify")
 TOKENIZERS = ("char", "word", "bpe")
 POOLINGS = ("last", "mean", "max")
 OPTIMIZERS = ("adamw", "sgd")
-SCHEDULES = ("cosine", "constant", "plateau")
+SCHEDULES = ("cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 PARTITIONS = ("sequential", "random")
@@ -201,3 +201,58 @@ def validate(run: RunConfig) -> None:
         raise ConfigError("--tie-weights needs --embedding equal to --hidden")
     if t.class_weights not in (None, "auto", "none"):
         raise ConfigError(f"--class-weights must be auto or none; got {t.class_weights!r}")
+
+
+# Classification starts from different defaults: word tokens, a bidirectional LSTM, SST-2.
+CLASSIFY_DEFAULTS = {
+    ("model", "bidirectional"): True, ("model", "hidden_size"): 256,
+    ("model", "embedding_size"): 256, ("model", "num_layers"): 1, ("model", "dropout"): 0.5,
+    ("data", "corpus"): "sst2", ("data", "tokenizer"): "word", ("data", "batch_size"): 64,
+    ("data", "lowercase"): True, ("data", "min_frequency"): 1, ("data", "vocab_size"): 30000,
+    ("train", "epochs"): 6, ("train", "lr"): 2e-3, ("train", "eval_every"): 500,
+    ("train", "patience"): 4, ("train", "warmup_steps"): 100,
+}
+
+# Settings that may change when a run is resumed; everything else is fixed by the run.
+RESUMABLE = {("train", "epochs"), ("train", "max_steps"), ("train", "max_minutes"),
+             ("train", "device"), ("train", "precision"), ("train", "eval_every"),
+             ("train", "patience")}
+
+
+def default_config(task: str) -> RunConfig:
+    _choice(task, TASKS, "--task")
+    run = RunConfig(task=task)
+    return with_overrides(run, CLASSIFY_DEFAULTS) if task == "classify" else run
+
+
+def with_overrides(run: RunConfig, overrides: dict[tuple[str, str], Any]) -> RunConfig:
+    """A copy of `run` with (section, field) values replaced, then validated."""
+    sections = {"model": run.model, "data": run.data, "train": run.train}
+    for (section, name), value in overrides.items():
+        sections[section] = dataclasses.replace(sections[section], **{name: value})
+    result = RunConfig(task=run.task, **sections)
+    validate(result)
+    return result
+
+
+def config_from_toml(raw: dict[str, Any], task: str | None) -> RunConfig:
+    """Defaults for the task, then the file's sections on top (unknown keys are errors)."""
+    _reject_unknown(raw, {"task", "model", "data", "train"}, "config")
+    task = task or raw.get("task", "lm")
+    base = default_config(task)
+    overrides = {}
+    for name, kind in (("model", ModelConfig), ("data", DataConfig), ("train", TrainConfig)):
+        section = raw.get(name, {})
+        build_section(kind, section, name)  # type and key checks
+        overrides.update({(name, key): value for key, value in section.items()})
+    return with_overrides(base, overrides)
+
+
+def resume_conflicts(stored: RunConfig, overrides: dict[tuple[str, str], Any]) -> list[str]:
+    """Given options that would change a resumed run's architecture or data."""
+    conflicts = []
+    for (section, name), value in overrides.items():
+        current = getattr(getattr(stored, section), name)
+        if (section, name) not in RESUMABLE and value != current:
+            conflicts.append(f"{section}.{name}={value!r} (the run has {current!r})")
+    return conflicts

@@ -14,7 +14,7 @@ except ImportError:  # pragma: no cover
     from click import exceptions as click_exc
 _NO_ARGS = getattr(click_exc, "NoArgsIsHelpError", ())
 
-from seqcli.cli import corpus
+from seqcli.cli import corpus, evaluate, generate, runs, train
 from seqcli.cli.common import err_console, state
 
 
@@ -58,7 +58,11 @@ def _root(
     state.debug = debug
 
 
+app.command("train")(train.train)
+app.command("generate")(generate.generate)
+app.command("evaluate")(evaluate.evaluate)
 app.add_typer(corpus.app, name="corpus")
+app.add_typer(runs.app, name="runs")
 
 
 def main() -> None:

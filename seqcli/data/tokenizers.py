@@ -1,0 +1,183 @@
+"""Character, word and BPE tokenizers behind one small protocol.
+
+Every tokenizer reserves id 0 for padding and id 1 for the unknown token, so models,
+batching and classification never need to know which kind they hold. Unknown input (a
+character or word never seen in training) maps to id 1 and decodes to U+FFFD for characters
+or ``[UNK]`` for words: it never raises. Character vocabularies are ours; word and BPE use the
+`tokenizers` library, and their saved JSON is that library's own format, so
+``tokenizers.Tokenizer.from_file`` loads it too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from seqcli.errors import CheckpointError, DataError
+
+PAD, UNK = "[PAD]", "[UNK]"
+PAD_ID, UNK_ID = 0, 1
+UNKNOWN_CHAR = "\ufffd"
+
+
+@runtime_checkable
+class Tokenizer(Protocol):
+    kind: str
+
+    @property
+    def vocab_size(self) -> int: ...
+
+    def encode(self, text: str) -> list[int]: ...
+
+    def decode(self, ids: Sequence[int]) -> str: ...
+
+    def to_json(self) -> str: ...
+
+
+class CharTokenizer:
+    """One id per Unicode code point seen in training (any script), most frequent first."""
+
+    kind = "char"
+
+    def __init__(self, chars: Sequence[str]):
+        if len(set(chars)) != len(chars) or any(len(c) != 1 for c in chars):
+            raise DataError("character vocabulary must hold distinct single characters")
+        self.chars = [PAD, UNK, *chars]
+        self._ids = {c: i for i, c in enumerate(self.chars) if i > UNK_ID}
+
+    @classmethod
+    def train(cls, texts: Iterable[str]) -> "CharTokenizer":
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(text)
+        if not counts:
+            raise DataError("cannot build a character vocabulary from empty text")
+        return cls([c for c, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))])
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str) -> list[int]:
+        ids = self._ids
+        return [ids.get(c, UNK_ID) for c in text]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        chars = self.chars
+        return "".join(UNKNOWN_CHAR if i == UNK_ID else ("" if i == PAD_ID else chars[i])
+                       for i in ids)
+
+    def unknown(self, text: str) -> list[str]:
+        """Characters of `text` that the vocabulary lacks (for warnings, not errors)."""
+        return sorted({c for c in text if c not in self._ids})
+
+    def to_json(self) -> str:
+        return json.dumps({"kind": "char", "version": 1, "vocab": self.chars[2:]},
+                          ensure_ascii=False)
+
+
+class LibraryTokenizer:
+    """Word-level or BPE tokens from the `tokenizers` library."""
+
+    def __init__(self, backend, kind: str):
+        self.backend = backend
+        self.kind = kind
+
+    @property
+    def vocab_size(self) -> int:
+        return self.backend.get_vocab_size(with_added_tokens=True)
+
+    def encode(self, text: str) -> list[int]:
+        return self.backend.encode(text, add_special_tokens=False).ids
+
+    def encode_batch(self, texts: list[str]) -> list[list[int]]:
+        return [e.ids for e in self.backend.encode_batch(texts, add_special_tokens=False)]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.backend.decode(list(ids), skip_special_tokens=False)
+
+    def unknown(self, text: str) -> list[str]:
+        encoding = self.backend.encode(text, add_special_tokens=False)
+        return sorted({t for t, i in zip(encoding.tokens, encoding.ids) if i == UNK_ID})
+
+    def to_json(self) -> str:
+        return self.backend.to_str()
+
+
+def train_tokenizer(kind: str, texts: Iterable[str], *, vocab_size: int = 8000,
+                    min_frequency: int = 1, lowercase: bool = False) -> Tokenizer:
+    """Fit a tokenizer on training texts only (never on validation data)."""
+    if kind == "char":
+        return CharTokenizer.train((t.lower() for t in texts) if lowercase else texts)
+    if kind in ("word", "bpe"):
+        return _train_library(kind, texts, vocab_size, min_frequency, lowercase)
+    raise DataError(f"unknown tokenizer {kind!r} (choose char, word or bpe)")
+
+
+def _train_library(kind: str, texts: Iterable[str], vocab_size: int, min_frequency: int,
+                   lowercase: bool) -> LibraryTokenizer:
+    from tokenizers import Tokenizer as Backend
+    from tokenizers import decoders, models, normalizers, pre_tokenizers, trainers
+
+    specials = [PAD, UNK]
+    if kind == "word":
+        backend = Backend(models.WordLevel(unk_token=UNK))
+        backend.pre_tokenizer = pre_tokenizers.Whitespace()
+        trainer = trainers.WordLevelTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
+                                            special_tokens=specials, show_progress=False)
+    else:
+        backend = Backend(models.BPE(unk_token=UNK))
+        backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        backend.decoder = decoders.ByteLevel()
+        trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
+                                      special_tokens=specials, show_progress=False,
+                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    if lowercase:
+        backend.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    backend.train_from_iterator(texts, trainer=trainer)
+    if backend.token_to_id(PAD) != PAD_ID or backend.token_to_id(UNK) != UNK_ID:
+        raise DataError("tokenizer training did not reserve [PAD]=0 and [UNK]=1")
+    if backend.get_vocab_size() <= 2:
+        raise DataError("tokenizer training found no tokens (is the text empty?)")
+    return LibraryTokenizer(backend, kind)
+
+
+def tokenizer_from_json(text: str) -> Tokenizer:
+    """Rebuild any tokenizer from its saved JSON (ours for char, the library's otherwise)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f"tokenizer JSON is corrupt: {err}") from None
+    if isinstance(data, dict) and data.get("kind") == "char":
+        vocab = data.get("vocab")
+        if not isinstance(vocab, list) or not all(isinstance(c, str) for c in vocab):
+            raise CheckpointError("character tokenizer JSON has no valid 'vocab' list")
+        return CharTokenizer(vocab)
+    try:
+        from tokenizers import Tokenizer as Backend
+
+        backend = Backend.from_str(text)
+        model_type = json.loads(text)["model"]["type"]
+    except Exception as err:  # the library raises plain Exceptions for malformed JSON
+        raise CheckpointError(f"tokenizer JSON is not a valid tokenizer: {err}") from None
+    kinds = {"WordLevel": "word", "BPE": "bpe"}
+    if model_type not in kinds:
+        raise CheckpointError(f"unsupported tokenizer model {model_type!r}")
+    return LibraryTokenizer(backend, kinds[model_type])
+
+
+def save_tokenizer(tokenizer: Tokenizer, path: Path) -> None:
+    from seqcli.training.checkpoint import atomic_write_text
+
+    atomic_write_text(path, tokenizer.to_json())
+
+
+def load_tokenizer(path: Path) -> Tokenizer:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"cannot read tokenizer {path}: {err}") from None
+    return tokenizer_from_json(text)

@@ -1,0 +1,110 @@
+"""The one place that decides where tensors live and at what precision.
+
+`auto` means: the fastest device present (CUDA, then Apple MPS, then CPU) and the fastest
+precision that is safe there: bf16 autocast on GPUs that support it and on CPUs whose oneDNN
+has bf16 kernels (AVX-512 BF16 / AMX); fp32 elsewhere. fp16 needs a gradient scaler, so it is
+only chosen when asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import torch
+
+from seqcli.errors import DeviceError
+
+
+@dataclass(frozen=True)
+class Placement:
+    device: torch.device
+    precision: str  # "fp32" | "bf16" | "fp16"
+
+    @property
+    def autocast_dtype(self) -> torch.dtype | None:
+        return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.precision)
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """Mixed-precision context for forward passes (a no-op for fp32)."""
+        dtype = self.autocast_dtype
+        if dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=dtype)
+
+    def describe(self) -> str:
+        name = self.device.type
+        if self.device.type == "cuda":
+            name = f"cuda ({torch.cuda.get_device_name(self.device)})"
+        return f"{name}, {self.precision}"
+
+
+def cpu_supports_bf16() -> bool:
+    """True when oneDNN has native bf16 kernels on this CPU (else its LSTM kernels fail)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def select_device(requested: str = "auto") -> torch.device:
+    """Resolve "auto" | "cpu" | "cuda[:N]" | "mps" to a present device, or explain why not."""
+    name = requested.lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise DeviceError("--device cuda requested but no CUDA GPU is available "
+                              "(use --device auto or cpu)")
+        device = torch.device(name)
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise DeviceError(f"--device {name}: only {torch.cuda.device_count()} GPU(s) present")
+        return device
+    if name == "mps":
+        if not _mps_available():
+            raise DeviceError("--device mps requested but Apple MPS is not available here")
+        return torch.device("mps")
+    raise DeviceError(f"--device must be auto, cpu, cuda or mps; got {requested!r}")
+
+
+def select_precision(requested: str, device: torch.device) -> str:
+    """Resolve "auto" | "fp32" | "bf16" | "fp16" for a device, refusing unsupported choices."""
+    if requested == "fp32":
+        return "fp32"
+    bf16_ok = _bf16_supported(device)
+    if requested == "auto":
+        return "bf16" if bf16_ok else "fp32"
+    if requested == "bf16":
+        if not bf16_ok:
+            raise DeviceError(f"--precision bf16 is not supported on this {device.type} "
+                              "(use fp32 or auto)")
+        return "bf16"
+    if requested == "fp16":
+        if device.type not in ("cuda", "mps"):
+            raise DeviceError("--precision fp16 needs a GPU; on a CPU use bf16 or fp32")
+        return "fp16"
+    raise DeviceError(f"--precision must be auto, fp32, bf16 or fp16; got {requested!r}")
+
+
+def place(device: str = "auto", precision: str = "auto") -> Placement:
+    resolved = select_device(device)
+    return Placement(resolved, select_precision(precision, resolved))
+
+
+def _bf16_supported(device: torch.device) -> bool:
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return cpu_supports_bf16()
+    return False
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend and backend.is_available())

@@ -1,0 +1,124 @@
+"""Sampling text from a language model: greedy, temperature, top-k and top-p.
+
+The prime is run through the network once; after that each new token costs one step of the
+recurrence with the state carried, never a re-run of the prefix. Text is handed to `on_text`
+as it is produced so the terminal can stream it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from seqcli.config import SampleConfig
+from seqcli.data.tokenizers import PAD_ID, UNK_ID, Tokenizer
+from seqcli.device import Placement
+from seqcli.errors import UsageError
+
+
+def check_sample_config(config: SampleConfig, vocab_size: int) -> None:
+    """Refuse settings that cannot sample, naming the option."""
+    if not isinstance(config.length, int) or config.length <= 0:
+        raise UsageError(f"--length must be a positive integer; got {config.length!r}")
+    if config.num_samples <= 0 or config.num_samples > 10_000:
+        raise UsageError(f"--num-samples must be from 1 to 10000; got {config.num_samples}")
+    if not config.greedy and not config.temperature > 0:
+        raise UsageError(f"--temperature must be > 0 (use --greedy for argmax); "
+                         f"got {config.temperature}")
+    if config.top_k is not None and not 1 <= config.top_k <= vocab_size:
+        raise UsageError(f"--top-k must be from 1 to the vocabulary size {vocab_size}; "
+                         f"got {config.top_k}")
+    if config.top_p is not None and not 0 < config.top_p <= 1:
+        raise UsageError(f"--top-p must be in (0, 1]; got {config.top_p}")
+
+
+def filter_logits(logits: torch.Tensor, top_k: int | None = None,
+                  top_p: float | None = None) -> torch.Tensor:
+    """Mask (to -inf) every token outside the top-k and outside the top-p nucleus.
+
+    logits: [..., vocab]. The most likely token always survives, so sampling never fails.
+    """
+    logits = logits.clone()
+    if top_k is not None and top_k < logits.size(-1):
+        kth = torch.topk(logits, top_k, dim=-1).values[..., -1:]
+        logits[logits < kth] = float("-inf")
+    if top_p is not None and top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
+        probs = sorted_logits.softmax(-1)
+        # Drop a token when the tokens ranked above it already reach top_p.
+        drop = probs.cumsum(-1) - probs >= top_p
+        drop[..., 0] = False
+        logits.scatter_(-1, order, sorted_logits.masked_fill(drop, float("-inf")))
+    return logits
+
+
+def next_token(logits: torch.Tensor, config: SampleConfig,
+               generator: torch.Generator | None) -> torch.Tensor:
+    """Pick one token per row from [batch, vocab] logits."""
+    logits = logits.float().cpu()  # sample on the CPU so a seeded generator works anywhere
+    logits[..., PAD_ID] = float("-inf")
+    if logits.size(-1) > UNK_ID + 1:
+        logits[..., UNK_ID] = float("-inf")
+    if config.greedy:
+        return logits.argmax(-1)
+    logits = filter_logits(logits / config.temperature, config.top_k, config.top_p)
+    return torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(-1)
+
+
+@torch.no_grad()
+def sample(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, config: SampleConfig,
+           placement: Placement, on_text: Callable[[str], None] | None = None,
+           generator: torch.Generator | None = None) -> str:
+    """One sample: the prime followed by `config.length` new tokens."""
+    model.eval()
+    ids = tokenizer.encode(prime) or [_start_token(tokenizer)]
+    x = torch.tensor([ids], dtype=torch.long, device=placement.device)
+    with placement.autocast():
+        logits, state = model(x, None)  # the prime, once
+    produced: list[int] = []
+    shown = prime
+    if on_text is not None:
+        on_text(prime)
+    for _ in range(config.length):
+        token = next_token(logits[:, -1], config, generator)
+        produced.append(int(token))
+        if on_text is not None:
+            shown = _stream(on_text, shown, _render(tokenizer, prime, produced))
+        with placement.autocast():
+            logits, state = model(token.view(1, 1).to(placement.device), state)  # one step
+    full = _render(tokenizer, prime, produced)
+    if on_text is not None and full.startswith(shown) and len(full) > len(shown):
+        on_text(full[len(shown):])
+    return full
+
+
+def _render(tokenizer: Tokenizer, prime: str, produced: list[int]) -> str:
+    text = tokenizer.decode(produced)
+    # Word tokens decode without the space that separated them from the prime.
+    joiner = " " if tokenizer.kind == "word" and prime and text else ""
+    return prime + joiner + text
+
+
+def _stream(on_text: Callable[[str], None], shown: str, full: str) -> str:
+    """Emit what is new, holding back a partly decoded multi-byte character."""
+    if full.endswith("\ufffd") or not full.startswith(shown):
+        return shown
+    if len(full) > len(shown):
+        on_text(full[len(shown):])
+    return full
+
+
+def _start_token(tokenizer: Tokenizer) -> int:
+    """With no prime, start from a newline when the vocabulary has one."""
+    newline = tokenizer.encode("\n")
+    return newline[0] if newline and newline[0] != UNK_ID else UNK_ID + 1
+
+
+def make_generator(seed: int | None) -> torch.Generator:
+    generator = torch.Generator()
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(seed)
+    return generator

@@ -1,0 +1,79 @@
+"""Progress and tables for training, on a Console passed in (never a global one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+
+class Reporter:
+    """Silent reporter (JSON mode, library use); the rich one overrides these hooks."""
+
+    def start(self, total_steps: int, done: int, description: str) -> None: ...
+
+    def step(self, step: int, fields: dict[str, Any]) -> None: ...
+
+    def evaluation(self, step: int, metrics: dict[str, Any], improved: bool) -> None: ...
+
+    def message(self, text: str) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class RichReporter(Reporter):
+    """One progress bar with the training fields, plus a line per evaluation."""
+
+    def __init__(self, console: Console, fields: tuple[str, ...]):
+        self.console = console
+        self.fields = fields
+        self.progress: Progress | None = None
+        self.task_id = None
+
+    def start(self, total_steps: int, done: int, description: str) -> None:
+        columns = [TextColumn("[bold]{task.description}"), BarColumn(),
+                   TextColumn("{task.completed}/{task.total}")]
+        columns += [TextColumn(f"{name} {{task.fields[{name}]}}") for name in self.fields]
+        columns += [TimeElapsedColumn(), TimeRemainingColumn()]
+        self.progress = Progress(*columns, console=self.console, transient=False)
+        self.progress.start()
+        self.task_id = self.progress.add_task(description, total=total_steps, completed=done,
+                                              **{name: "-" for name in self.fields})
+
+    def step(self, step: int, fields: dict[str, Any]) -> None:
+        if self.progress is not None:
+            shown = {k: _fmt(v) for k, v in fields.items() if k in self.fields}
+            self.progress.update(self.task_id, completed=step, **shown)
+
+    def evaluation(self, step: int, metrics: dict[str, Any], improved: bool) -> None:
+        text = "  ".join(f"{k} {_fmt(v)}" for k, v in metrics.items())
+        mark = " [green](best)[/]" if improved else ""
+        self.message(f"step {step}: {text}{mark}")
+
+    def message(self, text: str) -> None:
+        target = self.progress.console if self.progress is not None else self.console
+        target.print(text, highlight=False)
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+            return f"{value:.2e}"
+        return f"{value:.4g}" if abs(value) < 100 else f"{value:,.0f}"
+    return str(value)
+
+
+def metrics_table(title: str, rows: dict[str, Any]) -> Table:
+    table = Table(title=title, show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in rows.items():
+        table.add_row(key, _fmt(value))
+    return table

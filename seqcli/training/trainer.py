@@ -1,0 +1,258 @@
+"""One training loop for every task: clipping, precision, schedule, evaluation, early stopping,
+Ctrl-C safety and exact resume.
+
+The loop knows nothing about language models or classifiers; a `Task` (seqcli/training/tasks.py)
+supplies batches, the loss and the evaluation. Everything needed to continue exactly where a run
+stopped (weights, optimizer, step, epoch position, RNG, the carried recurrent state) goes into
+`last.pt` at each evaluation and on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from seqcli.config import TrainConfig
+from seqcli.device import Placement
+from seqcli.errors import TrainingError
+from seqcli.training import checkpoint as ckpt
+from seqcli.training.reporting import Reporter
+
+LOG_EVERY = 10
+
+
+@dataclass
+class Progress:
+    step: int = 0
+    epoch: int = 0
+    batch: int = 0  # batches finished in the current epoch
+    items: int = 0  # tokens (or texts) trained on
+    train_seconds: float = 0.0
+    best: float | None = None
+    best_step: int = 0
+    best_metrics: dict[str, float] = field(default_factory=dict)
+    bad_evals: int = 0
+
+
+def build_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW (decay on weight matrices only) or plain SGD, the textbook choice."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr)
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": config.weight_decay},
+              {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=config.lr)
+
+
+def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
+    """Linear warm-up, then cosine decay to a tenth of the peak (or constant)."""
+    warmup = min(config.warmup_steps, max(0, total_steps // 10))
+    if warmup and step < warmup:
+        return config.lr * (step + 1) / warmup
+    if config.schedule == "constant" or total_steps <= warmup:
+        return config.lr
+    done = min(1.0, (step - warmup) / max(1, total_steps - warmup))
+    return config.lr * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * done)))
+
+
+class _StopFlag:
+    """First Ctrl-C asks the loop to stop at the next step boundary; a second one is immediate."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+class Trainer:
+    def __init__(self, model: torch.nn.Module, task, config: TrainConfig, placement: Placement,
+                 run_dir: Path, reporter: Reporter | None = None):
+        self.model = model.to(placement.device)
+        self.task, self.config, self.placement = task, config, placement
+        self.run_dir = Path(run_dir)
+        self.reporter = reporter or Reporter()
+        self.optimizer = build_optimizer(self.model, config)
+        self.scaler = torch.amp.GradScaler(placement.device.type,
+                                           enabled=placement.precision == "fp16")
+        self.progress = Progress()
+        self.state = None  # recurrent state carried between batches (language models)
+        per_epoch = task.batches_per_epoch()
+        self.total_steps = config.epochs * per_epoch
+        if config.max_steps is not None:
+            self.total_steps = min(self.total_steps, config.max_steps)
+
+    # ----- checkpoints -------------------------------------------------------------------
+    def restore(self, payload: dict[str, Any]) -> None:
+        """Continue from a `last.pt` payload: weights, optimizer, progress, RNG, state."""
+        self.model.load_state_dict(payload[ckpt.KEY_MODEL])
+        self.optimizer.load_state_dict(payload[ckpt.KEY_OPTIMIZER])
+        if payload.get(ckpt.KEY_SCALER):
+            self.scaler.load_state_dict(payload[ckpt.KEY_SCALER])
+        self.progress = Progress(**payload[ckpt.KEY_PROGRESS])
+        rng = payload.get(ckpt.KEY_RNG) or {}
+        if "cpu" in rng:
+            torch.set_rng_state(rng["cpu"])
+        if rng.get("cuda") and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
+        carried = payload.get(ckpt.KEY_STATE)
+        if carried is not None:
+            device = self.placement.device
+            self.state = tuple(s.to(device) for s in carried) if len(carried) > 1 \
+                else carried[0].to(device)
+
+    def _save_last(self) -> None:
+        rng = {"cpu": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        carried = None
+        if self.state is not None:
+            parts = self.state if isinstance(self.state, tuple) else (self.state,)
+            carried = [p.detach().cpu() for p in parts]
+        ckpt.save_checkpoint(self.run_dir / ckpt.LAST_FILE, {
+            ckpt.KEY_MODEL: _cpu_state(self.model), ckpt.KEY_OPTIMIZER: self.optimizer.state_dict(),
+            ckpt.KEY_SCALER: self.scaler.state_dict() if self.scaler.is_enabled() else None,
+            ckpt.KEY_PROGRESS: asdict(self.progress), ckpt.KEY_RNG: rng, ckpt.KEY_STATE: carried,
+        })
+
+    def _save_best(self, metrics: dict[str, float]) -> None:
+        ckpt.save_checkpoint(self.run_dir / ckpt.BEST_FILE, {
+            ckpt.KEY_MODEL: _cpu_state(self.model),
+            ckpt.KEY_PROGRESS: {"step": self.progress.step, "metrics": metrics},
+        })
+
+    # ----- evaluation --------------------------------------------------------------------
+    def _evaluate(self) -> bool:
+        """Evaluate, keep the best weights, and say whether early stopping should fire."""
+        metrics = self.task.evaluate(self.model, self.placement)
+        value = metrics[self.task.monitor]
+        p = self.progress
+        better = p.best is None or (value < p.best if self.task.monitor_mode == "min"
+                                    else value > p.best)
+        if better:
+            p.best, p.best_step, p.best_metrics, p.bad_evals = value, p.step, metrics, 0
+            self._save_best(metrics)
+        else:
+            p.bad_evals += 1
+        self._save_last()
+        ckpt.append_jsonl(self.run_dir / ckpt.METRICS_FILE,
+                          {"split": "val", "step": p.step, "epoch": p.epoch, **metrics})
+        self.reporter.evaluation(p.step, metrics, better)
+        patience = self.config.patience
+        return patience is not None and p.bad_evals >= patience
+
+    # ----- the loop ----------------------------------------------------------------------
+    def fit(self) -> dict[str, Any]:
+        """Train until epochs, --max-steps, --max-minutes, early stopping or Ctrl-C."""
+        self.model.train()
+        self.reporter.start(self.total_steps, self.progress.step, f"training {self.task.name}")
+        started = time.perf_counter()
+        try:
+            with _StopFlag() as stop:
+                reason = self._loop(stop)
+            if reason != "interrupted" and self.progress.step > 0 \
+                    and self.progress.best_step != self.progress.step:
+                self._evaluate()
+            elif reason == "interrupted":
+                self._save_last()
+        finally:
+            self.reporter.finish()
+        return self._summary(reason, time.perf_counter() - started)
+
+    def _loop(self, stop: _StopFlag) -> str:
+        p, config = self.progress, self.config
+        window_items, window_start = 0, time.perf_counter()
+        while p.epoch < config.epochs:
+            for batch in self.task.train_batches(p.epoch, p.batch):
+                if p.step >= self.total_steps:
+                    return "max_steps"
+                if stop.requested:
+                    return "interrupted"
+                tick = time.perf_counter()
+                loss, norm, items = self._train_step(batch)
+                p.step, p.batch, p.items = p.step + 1, p.batch + 1, p.items + items
+                p.train_seconds += time.perf_counter() - tick
+                window_items += items
+                if p.step % LOG_EVERY == 0 or p.step == 1:
+                    rate = window_items / max(1e-9, time.perf_counter() - window_start)
+                    self._log_step(loss, norm, rate)
+                    window_items, window_start = 0, time.perf_counter()
+                if config.eval_every and p.step % config.eval_every == 0 and self._evaluate():
+                    return "early_stopping"
+                if config.max_minutes and p.train_seconds >= config.max_minutes * 60:
+                    return "time_limit"
+            p.epoch, p.batch, self.state = p.epoch + 1, 0, None
+        return "completed"
+
+    def _train_step(self, batch) -> tuple[float, float, int]:
+        lr = learning_rate(self.config, self.progress.step, self.total_steps)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        with self.placement.autocast():
+            loss, state, items = self.task.train_loss(self.model, batch, self.state,
+                                                      self.placement)
+        value = loss.item()
+        if not math.isfinite(value):
+            self._diverged(f"the loss became {value}")
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(self.optimizer)
+        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip).item()
+        if not math.isfinite(norm) and not self.scaler.is_enabled():
+            self._diverged(f"the gradient norm became {norm}")
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.state = state
+        return value, norm, items
+
+    def _diverged(self, what: str) -> None:
+        step = self.progress.step + 1
+        raise TrainingError(
+            f"{what} at step {step}; training stopped and the last good checkpoint in "
+            f"{self.run_dir} is kept. Try a lower --lr (now {self.config.lr:g}) or a smaller "
+            f"--clip (now {self.config.clip:g}), or --precision fp32")
+
+    def _log_step(self, loss: float, norm: float, rate: float) -> None:
+        p = self.progress
+        lr = self.optimizer.param_groups[0]["lr"]
+        record = {"split": "train", "step": p.step, "epoch": p.epoch, "loss": loss,
+                  "grad_norm": norm, "lr": lr, f"{self.task.item_name}_per_second": rate}
+        ckpt.append_jsonl(self.run_dir / ckpt.METRICS_FILE, record)
+        self.reporter.step(p.step, {"loss": loss, "ppl": math.exp(min(loss, 50.0)),
+                                    "tok/s": rate, "texts/s": rate, "lr": lr})
+
+    def _summary(self, reason: str, elapsed: float) -> dict[str, Any]:
+        p = self.progress
+        summary = {"run_dir": str(self.run_dir), "task": self.task.name, "steps": p.step,
+                   "stopped_by": reason, "best_step": p.best_step, **p.best_metrics,
+                   f"{self.task.item_name}_per_second": p.items / max(1e-9, p.train_seconds),
+                   "elapsed_seconds": elapsed, "train_seconds": p.train_seconds}
+        if reason != "interrupted":
+            ckpt.atomic_write_json(self.run_dir / ckpt.SUMMARY_FILE, summary)
+        return summary
+
+
+def _cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
