@@ -163,14 +163,12 @@ def _print_corpus(doc: dict[str, Any]) -> None:
         about.add_row("labels", ", ".join(doc["labels"]))
     about.add_row("source", f"{doc['source']['url']} ({doc['source']['archive']})")
     out_console.print(about)
-    files = _table("", "", show_header=False, box=None, title="files", title_justify="left")
-    for f in doc["files"]:
+    out_console.print("files", markup=False)
+    for f in doc["files"]:  # plain lines: checksums and paths stay whole and copyable
         split = f"{f['split']} ({f['label']})" if f["label"] else f["split"]
         where = f"{f['local']} ({f['origin']})" if f["local"] else "not available locally"
-        files.add_row(f["path"], f"{split}, {human_size(f['bytes'])}")
-        files.add_row("  sha256", f["sha256"])
-        files.add_row("  local", escape(where))
-    out_console.print(files)
+        out_console.print(f"  {f['path']}  {split}, {human_size(f['bytes'])}\n"
+                          f"    sha256  {f['sha256']}\n    local   {where}", markup=False)
 
 
 def _print_path(doc: dict[str, Any]) -> None:

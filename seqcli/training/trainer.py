@@ -65,13 +65,17 @@ def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
 
 
 class _StopFlag:
-    """First Ctrl-C asks the loop to stop at the next step boundary; a second one is immediate."""
+    """First Ctrl-C asks the loop to stop at the next step boundary; a second one is immediate.
+
+    Stopping only between steps means a checkpoint never holds half-updated weights.
+    """
 
     def __init__(self):
         self.requested = False
         self._previous = None
 
     def __enter__(self):
+        self._previous = None
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
         return self
@@ -99,10 +103,16 @@ class Trainer:
                                            enabled=placement.precision == "fp16")
         self.progress = Progress()
         self.state = None  # recurrent state carried between batches (language models)
+        self.stop = _StopFlag()
+        self._evaluated_at = 0  # step of the latest evaluation in this process
         per_epoch = task.batches_per_epoch()
         self.total_steps = config.epochs * per_epoch
         if config.max_steps is not None:
             self.total_steps = min(self.total_steps, config.max_steps)
+
+    def request_stop(self) -> None:
+        """Stop at the next step boundary and save a resumable checkpoint (as Ctrl-C does)."""
+        self.stop.requested = True
 
     # ----- checkpoints -------------------------------------------------------------------
     def restore(self, payload: dict[str, Any]) -> None:
@@ -147,6 +157,7 @@ class Trainer:
     def _evaluate(self) -> bool:
         """Evaluate, keep the best weights, and say whether early stopping should fire."""
         metrics = self.task.evaluate(self.model, self.placement)
+        self._evaluated_at = self.progress.step
         value = metrics[self.task.monitor]
         p = self.progress
         better = p.best is None or (value < p.best if self.task.monitor_mode == "min"
@@ -170,10 +181,9 @@ class Trainer:
         self.reporter.start(self.total_steps, self.progress.step, f"training {self.task.name}")
         started = time.perf_counter()
         try:
-            with _StopFlag() as stop:
-                reason = self._loop(stop)
-            if reason != "interrupted" and self.progress.step > 0 \
-                    and self.progress.best_step != self.progress.step:
+            with self.stop:
+                reason = self._loop(self.stop)
+            if reason != "interrupted" and self.progress.step > self._evaluated_at:
                 self._evaluate()
             elif reason == "interrupted":
                 self._save_last()

@@ -1,0 +1,144 @@
+"""Tiny end-to-end runs of the real CLI: train -> generate -> evaluate -> runs."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from seqcli.cli.main import app
+
+runner = CliRunner()
+TINY = ["--hidden", "32", "--embedding", "16", "--layers", "1", "--seq-len", "16",
+        "--batch-size", "8", "--max-steps", "30", "--eval-every", "10"]
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def trained(tiny_corpus, runs_dir):
+    result = run("train", "--corpus", tiny_corpus, *TINY, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout), tiny_corpus
+
+
+def test_train_json_summary(trained):
+    summary, _ = trained
+    for key in ("run_dir", "steps", "val_loss", "val_perplexity", "tokens_per_second",
+                "elapsed_seconds"):
+        assert key in summary
+    assert summary["steps"] == 30 and summary["val_loss"] > 0
+    files = set(os.listdir(summary["run_dir"]))
+    assert {"config.json", "tokenizer.json", "best.pt", "last.pt", "metrics.jsonl",
+            "summary.json"} <= files
+
+
+def test_generate_is_seeded_streams_and_starts_with_prime(trained):
+    summary, _ = trained
+    a = run("generate", "--prime", "the time", "--length", "30", "--seed", "3")
+    b = run("generate", "--model", summary["run_dir"], "--prime", "the time", "--length", "30",
+            "--seed", "3")
+    assert a.exit_code == 0 and b.exit_code == 0
+    assert a.stdout == b.stdout and a.stdout.startswith("the time")
+    assert len(a.stdout.rstrip("\n")) == len("the time") + 30
+    doc = json.loads(run("generate", "--prime", "he", "--num-samples", "2", "--length", "5",
+                         "--greedy", "--format", "json").stdout)
+    assert len(doc["samples"]) == 2 and doc["samples"][0] == doc["samples"][1]
+
+
+def test_generate_with_unseen_prime_characters_warns(trained):
+    result = run("generate", "--prime", "时间 machine", "--length", "5", "--seed", "1")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("时间 machine")
+    assert "never seen" in result.stderr
+
+
+def test_evaluate_matches_training_validation(trained):
+    summary, corpus = trained
+    result = run("evaluate", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert {"loss", "perplexity", "bits_per_token", "tokens"} <= set(doc)
+    assert doc["loss"] == pytest.approx(summary["val_loss"], rel=1e-5)
+    other = json.loads(run("evaluate", "--corpus", corpus, "--format", "json").stdout)
+    assert other["split"] == "all" and other["tokens"] > doc["tokens"]
+    table = run("evaluate")
+    assert table.exit_code == 0 and "perplexity" in table.stdout
+
+
+def test_runs_list_and_show(trained):
+    summary, _ = trained
+    listed = json.loads(run("runs", "list", "--format", "json").stdout)
+    assert listed[0]["path"] == summary["run_dir"]
+    shown = json.loads(run("runs", "show", summary["run_dir"], "--format", "json").stdout)
+    assert shown["task"] == "lm" and shown["summary"]["steps"] == 30
+
+
+@pytest.mark.parametrize("args", [
+    ["--hidden", "0"], ["--lr", "-1"], ["--cell", "foo"], ["--dropout", "1.5"],
+    ["--bidirectional"], ["--seq-len", "-3"], ["--device", "cuda"], ["--epochs", "0"],
+    ["--tie-weights"],
+])
+def test_bad_training_options_are_one_line_usage_errors(args, tiny_corpus, runs_dir):
+    if args == ["--device", "cuda"]:
+        import torch
+
+        if torch.cuda.is_available():
+            pytest.skip("a GPU is present")
+    result = run("train", "--corpus", tiny_corpus, *args)
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
+
+
+def test_resume_refuses_a_changed_architecture(trained):
+    summary, _ = trained
+    result = run("train", "--resume", summary["run_dir"], "--hidden", "64")
+    assert result.exit_code == 2 and "hidden_size" in result.stderr
+
+
+def test_generate_without_runs_is_a_clear_error(runs_dir):
+    result = run("generate")
+    assert result.exit_code == 1 and "no language-model run" in result.stderr
+
+
+def _metrics_step(run_dir):
+    path = run_dir / "metrics.jsonl"
+    if not path.exists():
+        return 0
+    steps = [json.loads(l)["step"] for l in path.read_text().splitlines() if l.strip()]
+    return max(steps, default=0)
+
+
+def test_ctrl_c_saves_and_resume_matches_uninterrupted(tiny_corpus, tmp_path):
+    env = {**os.environ, "SEQCLI_RUNS": str(tmp_path / "runs")}
+    args = [sys.executable, "-m", "seqcli", "train", "--corpus", str(tiny_corpus),
+            "--hidden", "32", "--embedding", "16", "--seq-len", "16", "--batch-size", "8",
+            "--max-steps", "150", "--eval-every", "50", "--format", "json"]
+    full = subprocess.run(args + ["--out", str(tmp_path / "full")], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert full.returncode == 0, full.stderr
+    run_dir = tmp_path / "part"
+    proc = subprocess.Popen(args + ["--out", str(run_dir)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while _metrics_step(run_dir) < 20 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "--resume" in err or json.loads(out)["stopped_by"] == "interrupted"
+    resumed = subprocess.run([sys.executable, "-m", "seqcli", "train", "--resume", str(run_dir),
+                              "--format", "json"], env=env, capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = json.loads(full.stdout), json.loads(resumed.stdout)
+    assert b["steps"] == 150
+    assert b["val_loss"] == a["val_loss"]

@@ -1,0 +1,47 @@
+"""Shared fixtures: tiny corpora written here, and the real mirror when SEQCLI_DATA has it."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# A few sentences of our own, repeated with small changes so a model can learn something.
+_LINES = [
+    "the time traveller looked at the small machine on the table.",
+    "we sat in the smoking room and listened to his strange story.",
+    "the psychologist smiled, but the medical man did not say a word.",
+    "in the morning the laboratory was quiet and the machine was gone.",
+    "he spoke of the future, of the eloi and of the dark morlocks below.",
+]
+
+
+def tiny_text(repeats: int = 12) -> str:
+    lines = []
+    for r in range(repeats):
+        for i, line in enumerate(_LINES):
+            lines.append(line if (r + i) % 3 else line.capitalize())
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.txt"
+    path.write_text(tiny_text(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def runs_dir(tmp_path: Path, monkeypatch) -> Path:
+    path = tmp_path / "runs"
+    monkeypatch.setenv("SEQCLI_RUNS", str(path))
+    monkeypatch.setenv("SEQCLI_CACHE", str(tmp_path / "cache"))
+    return path
+
+
+@pytest.fixture
+def real_corpora() -> Path:
+    """The shared corpus mirror, through the same variable a user would set."""
+    value = os.environ.get("SEQCLI_DATA")
+    if not value or not (Path(value) / "timemachine.txt").is_file():
+        pytest.skip("SEQCLI_DATA does not point at a corpus mirror")
+    return Path(value)

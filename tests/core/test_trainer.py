@@ -1,0 +1,126 @@
+import json
+import math
+
+import pytest
+import torch
+
+from conftest import tiny_text
+from seqcli.config import RunConfig, TrainConfig
+from seqcli.data.batching import ids_tensor, split_text
+from seqcli.data.tokenizers import train_tokenizer
+from seqcli.device import place
+from seqcli.errors import TrainingError
+from seqcli.models.zoo import build_model
+from seqcli.training import checkpoint as ckpt
+from seqcli.training.reporting import Reporter
+from seqcli.training.tasks import LMTask
+from seqcli.training.trainer import Trainer, learning_rate
+
+
+def make(run_dir, partition="sequential", cell="lstm", **train):
+    torch.manual_seed(0)
+    text = tiny_text()
+    train_text, val_text = split_text(text, 0.1)
+    tok = train_tokenizer("char", [train_text])
+    task = LMTask(ids_tensor([tok.encode(train_text)], tok.vocab_size),
+                  ids_tensor([tok.encode(val_text)], tok.vocab_size),
+                  batch_size=4, seq_len=16, partition=partition, seed=5)
+    config = RunConfig()
+    config = RunConfig(model=config.model.__class__(cell=cell, num_layers=2, hidden_size=24,
+                                                    embedding_size=8, dropout=0.2))
+    model = build_model(config, tok.vocab_size)
+    settings = dict(epochs=50, max_steps=40, eval_every=10, lr=1e-2, warmup_steps=3)
+    settings.update(train)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return Trainer(model, task, TrainConfig(**settings), place("cpu", "fp32"), run_dir)
+
+
+def records(run_dir, split):
+    lines = (run_dir / ckpt.METRICS_FILE).read_text().splitlines()
+    return {r["step"]: r for r in map(json.loads, lines) if r["split"] == split}
+
+
+class StopAt(Reporter):
+    def __init__(self, step):
+        self.at, self.trainer = step, None
+
+    def step(self, step, fields):
+        if step >= self.at:
+            self.trainer.request_stop()
+
+
+@pytest.mark.parametrize("partition", ["sequential", "random"])
+def test_resumed_run_matches_uninterrupted_run(tmp_path, partition):
+    full = make(tmp_path / "full", partition)
+    summary = full.fit()
+    assert summary["steps"] == 40 and summary["stopped_by"] == "max_steps"
+
+    part = make(tmp_path / "part", partition)
+    part.reporter = StopAt(20)
+    part.reporter.trainer = part
+    stopped = part.fit()
+    assert stopped["stopped_by"] == "interrupted" and stopped["steps"] == 20
+
+    resumed = make(tmp_path / "part", partition)
+    resumed.restore(ckpt.load_checkpoint(tmp_path / "part" / ckpt.LAST_FILE))
+    final = resumed.fit()
+    assert final["steps"] == 40
+    a, b = records(tmp_path / "full", "train"), records(tmp_path / "part", "train")
+    for step in (30, 40):
+        assert a[step]["loss"] == b[step]["loss"]  # bit-identical on CPU
+    assert final["val_loss"] == summary["val_loss"]
+    for key, value in full.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key])
+
+
+def test_training_lowers_loss_and_writes_checkpoints(tmp_path):
+    trainer = make(tmp_path, max_steps=60)
+    summary = trainer.fit()
+    val = records(tmp_path, "val")
+    assert val[60]["val_loss"] < val[10]["val_loss"]
+    assert summary["val_perplexity"] == pytest.approx(math.exp(summary["val_loss"]))
+    assert (tmp_path / ckpt.BEST_FILE).is_file() and (tmp_path / ckpt.LAST_FILE).is_file()
+    assert json.loads((tmp_path / ckpt.SUMMARY_FILE).read_text())["steps"] == 60
+    train = records(tmp_path, "train")
+    assert all(r["grad_norm"] >= 0 for r in train.values())
+
+
+def test_gradient_clipping_bounds_the_update(tmp_path):
+    trainer = make(tmp_path, max_steps=1, clip=1e-6, optimizer="sgd", lr=1.0, warmup_steps=0)
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.fit()
+    moved = sum((v - before[k]).pow(2).sum() for k, v in trainer.model.state_dict().items())
+    assert 0 < moved.sqrt().item() <= 1e-6 * 1.01  # SGD lr 1: step == clipped gradient
+
+
+def test_early_stopping_keeps_the_best_checkpoint(tmp_path):
+    trainer = make(tmp_path, max_steps=400, eval_every=2, patience=2)
+    scores = iter([3.0, 2.0, 2.5, 2.6, 2.7, 2.8])
+    trainer.task.evaluate = lambda model, placement: {"val_loss": next(scores)}
+    summary = trainer.fit()
+    assert summary["stopped_by"] == "early_stopping"
+    assert summary["steps"] == 8 and summary["best_step"] == 4 and summary["val_loss"] == 2.0
+    best = ckpt.load_checkpoint(tmp_path / ckpt.BEST_FILE)
+    assert best[ckpt.KEY_PROGRESS]["step"] == 4
+
+
+def test_non_finite_loss_stops_with_advice_and_keeps_checkpoint(tmp_path):
+    trainer = make(tmp_path, max_steps=30)
+    trainer.fit()
+    good = ckpt.load_checkpoint(tmp_path / ckpt.BEST_FILE)
+    again = make(tmp_path / "b", max_steps=30)
+    (tmp_path / "b" / ckpt.BEST_FILE).write_bytes((tmp_path / ckpt.BEST_FILE).read_bytes())
+    with torch.no_grad():
+        again.model.decoder.bias.fill_(float("nan"))
+    with pytest.raises(TrainingError, match="step 1.*--lr"):
+        again.fit()
+    kept = ckpt.load_checkpoint(tmp_path / "b" / ckpt.BEST_FILE)
+    assert all(torch.equal(v, good[ckpt.KEY_MODEL][k]) for k, v in kept[ckpt.KEY_MODEL].items())
+
+
+def test_schedule_warms_up_then_decays():
+    config = TrainConfig(lr=1.0, warmup_steps=10, schedule="cosine")
+    lrs = [learning_rate(config, s, 100) for s in range(100)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert lrs[-1] < 0.15 and all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
+    assert learning_rate(TrainConfig(lr=0.5, schedule="constant", warmup_steps=0), 50, 100) == 0.5
