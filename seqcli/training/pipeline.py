@@ -8,6 +8,7 @@ here except how their data becomes a `Task`.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +44,9 @@ class Prepared:
     task: Any
     tokenizer: Tokenizer
     meta: dict[str, Any]
+    # Optional: called once on a freshly built model (not on resume), e.g. to copy in
+    # pretrained embeddings.
+    init_model: Callable[[torch.nn.Module], None] | None = None
 
 
 def prepare(config: RunConfig, locations: Locations, tokenizer: Tokenizer | None,
@@ -62,6 +66,10 @@ def train(config: RunConfig, locations: Locations, *, out: Path | None = None,
     placement = place(config.train.device, config.train.precision)
     torch.manual_seed(config.train.seed)
     prepared = prepare(config, locations, None, console)
+    model = build_model(config, prepared.tokenizer.vocab_size,
+                        len(prepared.meta.get("labels", [])))
+    if prepared.init_model is not None:  # before the run directory exists: it may fail
+        prepared.init_model(model)
     run_dir = ckpt.prepare_out_dir(out) if out is not None \
         else ckpt.new_run_dir(locations.runs, config.task)
     meta = {**prepared.meta, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -74,7 +82,6 @@ def train(config: RunConfig, locations: Locations, *, out: Path | None = None,
     except OSError as err:
         shutil.rmtree(run_dir, ignore_errors=True)
         raise CheckpointError(f"cannot write run directory {run_dir}: {err}") from None
-    model = build_model(config, prepared.tokenizer.vocab_size, len(meta.get("labels", [])))
     trainer = Trainer(model, prepared.task, config.train, placement, run_dir, reporter)
     return _fit(trainer, placement)
 

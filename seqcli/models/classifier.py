@@ -1,0 +1,82 @@
+"""Embedding -> (bi)recurrent layers -> masked pooling -> dropout -> linear over the classes.
+
+``forward(x, lengths) -> (logits, state)``: x [B, T] right-padded token ids, lengths [B] their
+true lengths. The lengths go into the recurrent module (packed sequences for the fused form,
+masking for the scratch form) and into the pooling masks, so padding never reaches a
+prediction: a text gets the same logits whatever it is batched with.
+
+Pooling over the top layer's outputs [B, T, D*H] (D = 2 when bidirectional):
+
+- ``max``: per feature, the largest value over the real steps (padding masked to -inf);
+- ``mean``: the average over the real steps;
+- ``last``: the forward direction's output at the last real token; when bidirectional,
+  concatenated with the backward direction's output at the first token (where the backward
+  pass ends), i.e. each direction's state after reading the whole text.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from seqcli.data.tokenizers import PAD_ID
+from seqcli.models.zoo import build_recurrent
+
+POOLINGS = ("last", "mean", "max")
+
+
+def length_mask(lengths: Tensor, steps: int) -> Tensor:
+    """[B, T] True at real steps, False at padding."""
+    return torch.arange(steps, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)
+
+
+def pool(output: Tensor, lengths: Tensor, pooling: str, directions: int = 1) -> Tensor:
+    """Reduce output [B, T, F] over time to [B, F], ignoring padded steps."""
+    lengths = lengths.to(output.device)
+    mask = length_mask(lengths, output.shape[1]).unsqueeze(-1)  # [B, T, 1]
+    if pooling == "max":
+        return output.masked_fill(~mask, float("-inf")).amax(dim=1)
+    if pooling == "mean":
+        total = output.masked_fill(~mask, 0.0).sum(dim=1)
+        return total / lengths.unsqueeze(1).to(total.dtype)
+    if pooling == "last":
+        rows = torch.arange(output.shape[0], device=output.device)
+        last = output[rows, lengths - 1]  # [B, F]
+        if directions == 1:
+            return last
+        half = output.shape[-1] // 2
+        return torch.cat([last[:, :half], output[:, 0, half:]], dim=-1)
+    raise ValueError(f"unknown pooling {pooling!r}; choose one of {', '.join(POOLINGS)}")
+
+
+class Classifier(nn.Module):
+    """Many-to-one recurrent classifier (see the module docstring)."""
+
+    def __init__(self, vocab_size: int, embedding_size: int, hidden_size: int,
+                 num_classes: int, *, cell: str = "lstm", num_layers: int = 1,
+                 dropout: float = 0.0, impl: str = "fused", bidirectional: bool = False,
+                 pooling: str = "max", embedding_dropout: float | None = None):
+        super().__init__()
+        if num_classes < 2:
+            raise ValueError(f"a classifier needs at least 2 classes, got {num_classes}")
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling {pooling!r}; choose one of {', '.join(POOLINGS)}")
+        self.pooling, self.directions = pooling, 2 if bidirectional else 1
+        self.embedding = nn.Embedding(vocab_size, embedding_size, padding_idx=PAD_ID)
+        # Dropout on the embeddings regularises the largest, most overfit-prone parameter
+        # block; by default it is as strong as the dropout before the output layer.
+        self.embedding_dropout = nn.Dropout(dropout if embedding_dropout is None
+                                            else embedding_dropout)
+        self.recurrent = build_recurrent(impl, cell, embedding_size, hidden_size, num_layers,
+                                         dropout if num_layers > 1 else 0.0, bidirectional)
+        self.dropout = nn.Dropout(dropout)
+        self.output = nn.Linear(self.directions * hidden_size, num_classes)
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None):
+        """x [B, T] ids, lengths [B] (None: every row is full) -> logits [B, C], state."""
+        if lengths is None:
+            lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
+        emb = self.embedding_dropout(self.embedding(x))           # [B, T, E]
+        out, state = self.recurrent(emb, None, lengths)            # [B, T, D*H]
+        pooled = pool(out, lengths, self.pooling, self.directions)  # [B, D*H]
+        return self.output(self.dropout(pooled)), state            # [B, C]

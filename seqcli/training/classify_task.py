@@ -1,0 +1,92 @@
+"""Classification as a trainer `Task`: bucketed batches, (weighted) cross-entropy, accuracy/F1.
+
+The protocol is the one in seqcli/training/tasks.py; the trainer never learns that it is
+training a classifier. No recurrent state is carried between batches (each text starts from
+zeros), so `train_loss` returns None for the state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from seqcli.data.classify_batches import Batch, BucketedBatches, EncodedTexts, sorted_batches
+from seqcli.device import Placement
+from seqcli.training.metrics import classification_report, confusion_matrix
+
+EVAL_BATCH_SIZE = 256
+
+
+def inverse_frequency_weights(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """`--class-weights auto`: n / (classes * count), so every class weighs the same in total.
+
+    A class absent from the training data gets weight 0 rather than infinity.
+    """
+    counts = torch.bincount(labels, minlength=num_classes).double()
+    weights = torch.where(counts > 0, len(labels) / (num_classes * counts.clamp(min=1)),
+                          torch.zeros_like(counts))
+    return weights.float()
+
+
+class ClassifyTask:
+    """Texts -> class; best checkpoint and early stopping on validation accuracy (or macro-F1)."""
+
+    name, monitor_mode, item_name = "classify", "max", "texts"
+    progress_fields = ("loss", "texts/s", "lr")
+
+    def __init__(self, train: EncodedTexts, val: EncodedTexts, labels: Sequence[str], *,
+                 batch_size: int, seed: int = 0, class_weights: torch.Tensor | None = None,
+                 label_smoothing: float = 0.0, monitor: str = "val_accuracy"):
+        self.batches = BucketedBatches(train, batch_size, seed)
+        self.val, self.labels = val, list(labels)
+        self.class_weights = class_weights
+        self.label_smoothing = label_smoothing
+        self.monitor = monitor
+
+    def batches_per_epoch(self) -> int:
+        return len(self.batches)
+
+    def train_batches(self, epoch: int, start: int) -> Iterator[Batch]:
+        return self.batches.epoch(epoch, start)
+
+    def train_loss(self, model, batch: Batch, state, placement: Placement):
+        x, lengths, y = batch
+        x, y = x.to(placement.device, non_blocking=True), y.to(placement.device)
+        logits, _ = model(x, lengths)
+        weight = None if self.class_weights is None else self.class_weights.to(placement.device)
+        loss = F.cross_entropy(logits.float(), y, weight=weight,
+                               label_smoothing=self.label_smoothing)
+        return loss, None, y.numel()
+
+    def evaluate(self, model, placement: Placement) -> dict[str, float]:
+        logits = predict_logits(model, self.val, placement)
+        targets = self.val.labels
+        loss = F.cross_entropy(logits, targets).item()
+        report = classification_report(
+            confusion_matrix(targets, logits.argmax(1), len(self.labels)), self.labels)
+        return {"val_loss": loss, "val_accuracy": report["accuracy"],
+                "val_macro_f1": report["macro_f1"]}
+
+
+@torch.no_grad()
+def predict_logits(model, data: EncodedTexts, placement: Placement,
+                   batch_size: int = EVAL_BATCH_SIZE) -> torch.Tensor:
+    """Float logits [N, C] on the CPU, in the order of `data` (batched by length for speed)."""
+    was_training = model.training
+    model.eval()
+    result: torch.Tensor | None = None
+    try:
+        for indices in sorted_batches(data.lengths, batch_size):
+            x, lengths, _ = data.batch(indices)
+            with placement.autocast():
+                logits, _ = model(x.to(placement.device), lengths)
+            logits = logits.float().cpu()
+            if result is None:
+                result = torch.empty(len(data), logits.shape[1])
+            result[torch.tensor(indices)] = logits
+    finally:
+        model.train(was_training)
+    assert result is not None
+    return result
