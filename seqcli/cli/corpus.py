@@ -10,8 +10,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from seqcli.cli.common import cache_dir, data_dir, err_console, handle_errors, out_console, print_json
-from seqcli.data.registry import Corpus, get_corpus, list_corpora, locate_file, lookup, resolve_corpus
+from seqcli.cli.common import (cache_dir, data_dir, err_console, handle_errors, out_console,
+                               print_json)
+from seqcli.data.registry import (Corpus, get_corpus, list_corpora, locate_file, lookup,
+                                  resolve_corpus)
 from seqcli.data.text import open_text_stream, read_text_with_encoding
 from seqcli.errors import DataError
 
@@ -47,7 +49,9 @@ def list_(fmt: FormatOption = TableFormat.table) -> None:
 
 @app.command()
 @handle_errors
-def fetch(name: Annotated[str, typer.Argument(help="A corpus name (see `seqcli corpus list`).")]) -> None:
+def fetch(
+    name: Annotated[str, typer.Argument(help="A corpus name (see `seqcli corpus list`).")],
+) -> None:
     """Make a named corpus available locally (downloading it if needed); print its file paths."""
     corpus = get_corpus(name)
     resolved = resolve_corpus(name, data_dir=data_dir(), cache_dir=cache_dir(), console=err_console)
@@ -60,21 +64,21 @@ def fetch(name: Annotated[str, typer.Argument(help="A corpus name (see `seqcli c
 @app.command()
 @handle_errors
 def info(
-    target: Annotated[str, typer.Argument(metavar="NAME|PATH", help="A corpus name or a text file/folder.")],
+    target: Annotated[str, typer.Argument(metavar="NAME|PATH",
+                                          help="A corpus name, or a text file or folder.")],
     fmt: FormatOption = TableFormat.table,
 ) -> None:
     """Describe a named corpus (files, checksums, where it is), or a local text file or folder."""
     found = lookup(target)
     if isinstance(found, Path):
-        document = path_info(found)
+        document, show = path_info(found), _print_path
     else:
         document = corpus_info(found, data_dir=data_dir(), cache_dir=cache_dir())
+        show = _print_corpus
     if fmt is TableFormat.json:
         print_json(document)
-    elif "files" in document and "name" in document:
-        _print_corpus(document)
     else:
-        _print_path(document)
+        show(document)
 
 
 def corpus_info(corpus: Corpus, *, data_dir: Path | None, cache_dir: Path) -> dict[str, Any]:
@@ -173,11 +177,13 @@ def _print_corpus(doc: dict[str, Any]) -> None:
 
 def _print_path(doc: dict[str, Any]) -> None:
     rows = doc["files"] if doc["kind"] == "directory" else [doc]
+    title = f"{doc['path']} ({doc['file_count']} files)" if doc["kind"] == "directory" else None
     table = _table("file", "size", "lines", "characters", "distinct", "encoding",
-                  title=escape(f"{doc['path']} ({doc['file_count']} files)") if doc["kind"] == "directory" else None)
+                   title=escape(title) if title else None)
     for row in rows:
         if "error" in row:
-            table.add_row(escape(row["path"]), human_size(row["bytes"]), "", "", "", escape(row["error"]))
+            table.add_row(escape(row["path"]), human_size(row["bytes"]), "", "", "",
+                          escape(row["error"]))
         else:
             table.add_row(escape(row["path"]), human_size(row["bytes"]), str(row["lines"]),
                           str(row["characters"]), str(row["distinct_characters"]), row["encoding"])

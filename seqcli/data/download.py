@@ -101,7 +101,7 @@ def download(url: str, dest: Path, *, sha256: str | None = None,
 def _open_url(url: str, timeout: float):
     """Open `url` for reading (http, https or file). Tests may monkeypatch this."""
     request = urllib.request.Request(url, headers={"User-Agent": "seqcli"})
-    return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (URLs come from the registry)
+    return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (registry URLs)
 
 
 def _read_chunk(response, url: str) -> bytes:

@@ -30,8 +30,8 @@ from typing import Any
 
 from rich.console import Console
 
-from seqcli.data.download import (ARCHIVE_TYPES, DEFAULT_TIMEOUT, DownloadError, download,
-                                  extract_members, safe_join)
+from seqcli.data.download import (ARCHIVE_TYPES, DEFAULT_TIMEOUT, download, extract_members,
+                                  safe_join)
 from seqcli.errors import ChecksumError, CorpusNotFoundError, DataError
 
 TASKS = ("lm", "classify")
@@ -104,7 +104,7 @@ class ResolvedCorpus:
         """The local path of registry file `relative`; without it, the only path."""
         if relative is None:
             if len(self.paths) != 1:
-                raise ValueError(f"corpus has {len(self.paths)} files; name one of {sorted(self.paths)}")
+                raise ValueError(f"{len(self.paths)} files; name one of {sorted(self.paths)}")
             return next(iter(self.paths.values()))
         return self.paths[relative]
 
@@ -131,7 +131,8 @@ def get_corpus(name: str) -> Corpus:
 
 def looks_like_path(text: str) -> bool:
     """True for strings with a folder separator or a dot-suffix (never a registry name)."""
-    return "/" in text or "\\" in text or PurePosixPath(text).suffix != "" or text in (".", "..", "~")
+    return ("/" in text or "\\" in text or PurePosixPath(text).suffix != ""
+            or text in (".", "..", "~"))
 
 
 def lookup(name_or_path: str) -> Corpus | Path:
@@ -150,7 +151,8 @@ def lookup(name_or_path: str) -> Corpus | Path:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def locate_file(file: CorpusFile, *, data_dir: Path | None, cache_dir: Path) -> tuple[Path, str] | None:
+def locate_file(file: CorpusFile, *, data_dir: Path | None,
+                cache_dir: Path) -> tuple[Path, str] | None:
     """Where `file` is available locally without downloading: (path, "mirror"|"cache") or None."""
     if data_dir is not None:
         candidate = Path(data_dir) / file.path
@@ -172,7 +174,8 @@ def resolve_corpus(name_or_path: str, *, data_dir: Path | None, cache_dir: Path,
     """Local files for a corpus name or path (see the module docstring for the order)."""
     found = lookup(name_or_path)
     if isinstance(found, Path):
-        return ResolvedCorpus(None, {found.name: found}, {found.name: "path"}, found)
+        key = found.name or str(found)
+        return ResolvedCorpus(None, {key: found}, {key: "path"}, found)
     corpus = found
     located = {f.path: locate_file(f, data_dir=data_dir, cache_dir=cache_dir) for f in corpus.files}
     missing = [p for p, hit in located.items() if hit is None]
@@ -258,7 +261,8 @@ def _parse_corpus(entry: Mapping[str, Any]) -> Corpus:
         raise DataError(f"corpus registry: {where}: names are lower-case letters, digits and '-'")
     task, fmt = _need(entry, "task", str, where), _need(entry, "format", str, where)
     if task not in TASKS or fmt not in FORMATS:
-        raise DataError(f"corpus registry: {where}: task must be one of {TASKS}, format one of {FORMATS}")
+        raise DataError(f"corpus registry: {where}: task must be one of {TASKS}, "
+                        f"format one of {FORMATS}")
     src = _need(entry, "source", dict, where)
     archive = src.get("archive", "none")
     if archive not in ARCHIVE_TYPES:
@@ -274,7 +278,8 @@ def _parse_corpus(entry: Mapping[str, Any]) -> Corpus:
         raise DataError(f"corpus registry: {where}: every file of a paired corpus needs a label")
     columns = entry.get("columns", {})
     if fmt == "tsv" and not {"text", "label"} <= set(columns):
-        raise DataError(f"corpus registry: {where}: a tsv corpus needs columns.text and columns.label")
+        raise DataError(f"corpus registry: {where}: a tsv corpus needs columns.text and "
+                        "columns.label")
     return Corpus(
         name=name, task=task, format=fmt, encoding=entry.get("encoding", "utf-8"),
         description=_need(entry, "description", str, where),

@@ -6,6 +6,7 @@ import urllib.error
 import pytest
 from typer.testing import CliRunner
 
+from seqcli.cli import corpus as corpus_cli
 from seqcli.cli.main import app
 from seqcli.data import download as dl
 from seqcli.data.registry import get_corpus
@@ -83,7 +84,7 @@ def test_info_registry_name_json_with_mirror(tmp_path, monkeypatch):
         ("mirror", str(mirror / "rt-polarity" / "rt-polarity.neg"))]
 
 
-def test_info_path_reports_text_statistics(tmp_path):
+def test_info_path_reports_text_statistics(tmp_path, monkeypatch):
     raw = b"\x93great\x94 film\r\nbad caf\xe9 \x85\n"
     (tmp_path / "reviews.txt").write_bytes(raw)
     result = runner.invoke(app, ["corpus", "info", "reviews.txt", "--format", "json"])
@@ -96,6 +97,9 @@ def test_info_path_reports_text_statistics(tmp_path):
     assert document["distinct_characters"] == len(set(text))
     table = runner.invoke(app, ["corpus", "info", "reviews.txt"])
     assert table.exit_code == 0 and "cp1252" in table.stdout
+    monkeypatch.setattr(corpus_cli, "WHOLE_FILE_LIMIT", 0)  # large files are streamed
+    streamed = runner.invoke(app, ["corpus", "info", "reviews.txt", "--format", "json"])
+    assert json.loads(streamed.stdout) == document
 
 
 def test_info_folder_lists_files_and_problems(tmp_path):

@@ -28,7 +28,8 @@ def test_cp1252_fallback_not_latin1(tmp_path):
     assert text == "\u201chi\u201d caf\u00e9 \u2026"
     assert encoding == "cp1252"
     # the four bytes that latin-1 would turn into C1 controls
-    assert read_text(write(tmp_path, b"a\x85 \x91b\x92 \x96 \x97\n")) == "a\u2026 \u2018b\u2019 \u2013 \u2014\n"
+    four = write(tmp_path, b"a\x85 \x91b\x92 \x96 \x97\n", "four.txt")
+    assert read_text(four) == "a\u2026 \u2018b\u2019 \u2013 \u2014\n"
 
 
 def test_latin1_last_resort_for_bytes_cp1252_lacks(tmp_path):
