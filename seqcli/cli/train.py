@@ -25,6 +25,7 @@ Device = Enum("Device", {"auto": "auto", "cpu": "cpu", "cuda": "cuda", "mps": "m
 Precision = Enum("Precision", {k: k for k in ("auto", "fp32", "bf16", "fp16")}, type=str)
 Optim = Enum("Optim", {"adamw": "adamw", "sgd": "sgd"}, type=str)
 Pooling = Enum("Pooling", {"last": "last", "mean": "mean", "max": "max"}, type=str)
+Schedule = Enum("Schedule", {"cosine": "cosine", "constant": "constant"}, type=str)
 Partition = Enum("Partition", {"sequential": "sequential", "random": "random"}, type=str)
 
 # CLI option name -> (config section, field). The CLI passes only the options a user gave.
@@ -43,7 +44,8 @@ FIELDS = {
     "epochs": ("train", "epochs"), "max_steps": ("train", "max_steps"),
     "max_minutes": ("train", "max_minutes"), "lr": ("train", "lr"),
     "optimizer": ("train", "optimizer"), "weight_decay": ("train", "weight_decay"),
-    "clip": ("train", "clip"), "eval_every": ("train", "eval_every"),
+    "clip": ("train", "clip"), "schedule": ("train", "schedule"),
+    "warmup_steps": ("train", "warmup_steps"), "eval_every": ("train", "eval_every"),
     "patience": ("train", "patience"), "device": ("train", "device"),
     "precision": ("train", "precision"), "seed": ("train", "seed"),
     "class_weights": ("train", "class_weights"), "embeddings": ("train", "embeddings"),
@@ -87,6 +89,8 @@ def train(
     lr: Annotated[Optional[float], _opt("--lr", help="Peak learning rate. [lm: 3e-3]", panel=T)] = None,
     optimizer: Annotated[Optional[Optim], _opt("--optimizer", help="adamw | sgd. [adamw]", panel=T)] = None,
     weight_decay: Annotated[Optional[float], _opt("--weight-decay", help="AdamW weight decay. [0.01]", panel=T)] = None,
+    schedule: Annotated[Optional[Schedule], _opt("--schedule", help="Learning-rate schedule after warm-up: cosine | constant. [cosine]", panel=T)] = None,
+    warmup_steps: Annotated[Optional[int], _opt("--warmup-steps", help="Linear warm-up steps. [50]", panel=T)] = None,
     clip: Annotated[Optional[float], _opt("--clip", help="Clip the global gradient norm to this. [1.0]", panel=T)] = None,
     eval_every: Annotated[Optional[int], _opt("--eval-every", help="Evaluate (and checkpoint) every N steps.", panel=T)] = None,
     patience: Annotated[Optional[int], _opt("--patience", help="Early stop after N evaluations without improvement.", panel=T)] = None,

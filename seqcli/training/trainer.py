@@ -53,14 +53,20 @@ def build_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.
     return torch.optim.AdamW(groups, lr=config.lr)
 
 
-def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
-    """Linear warm-up, then cosine decay to a tenth of the peak (or constant)."""
+def learning_rate(config: TrainConfig, step: int, total_steps: int,
+                  time_fraction: float = 0.0) -> float:
+    """Linear warm-up, then cosine decay to a tenth of the peak (or constant).
+
+    With --max-minutes the decay follows whichever budget runs out first, steps or time, so a
+    time-limited run still ends at a low learning rate (such runs resume close to, but not
+    bit-for-bit like, an uninterrupted one; step budgets resume exactly).
+    """
     warmup = min(config.warmup_steps, max(0, total_steps // 10))
     if warmup and step < warmup:
         return config.lr * (step + 1) / warmup
     if config.schedule == "constant" or total_steps <= warmup:
         return config.lr
-    done = min(1.0, (step - warmup) / max(1, total_steps - warmup))
+    done = min(1.0, max((step - warmup) / max(1, total_steps - warmup), time_fraction))
     return config.lr * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * done)))
 
 
@@ -217,7 +223,9 @@ class Trainer:
         return "completed"
 
     def _train_step(self, batch) -> tuple[float, float, int]:
-        lr = learning_rate(self.config, self.progress.step, self.total_steps)
+        budget = (self.config.max_minutes or 0) * 60
+        lr = learning_rate(self.config, self.progress.step, self.total_steps,
+                           self.progress.train_seconds / budget if budget else 0.0)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         with self.placement.autocast():

@@ -1,0 +1,80 @@
+"""Held-out quality of language-model recipes under a wall-clock budget.
+
+Runs the real CLI (as a user would) with SEQCLI_DATA pointing at a corpus mirror, and prints
+one JSON line per run: the command, the machine, the held-out loss in nats per token and the
+time it took. Results are recorded by hand in benchmarks/RESULTS.md.
+
+    SEQCLI_DATA=../shared/corpora python benchmarks/lm_quality.py timemachine-default
+    SEQCLI_DATA=../shared/corpora python benchmarks/lm_quality.py shakespeare-10min
+    SEQCLI_DATA=../shared/corpora python benchmarks/lm_quality.py d2l-timemachine
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+RECIPES = {
+    # `seqcli train` with no options: the default char LSTM on The Time Machine.
+    "timemachine-default": [],
+    # The documented tiny Shakespeare recipe (README), 10 minutes.
+    "shakespeare-10min": ["--corpus", "tinyshakespeare", "--max-minutes", "10", "--epochs", "100"],
+    "shakespeare-30min": ["--corpus", "tinyshakespeare", "--max-minutes", "30", "--epochs", "300",
+                          "--eval-every", "500"],
+    # d2l's recipe for comparison: one layer of 256, no embedding to speak of, SGD lr 1.
+    "d2l-timemachine": ["--layers", "1", "--hidden", "256", "--embedding", "28", "--dropout", "0",
+                        "--optimizer", "sgd", "--lr", "1", "--seq-len", "35", "--batch-size", "32",
+                        "--schedule", "constant", "--max-minutes", "5", "--epochs", "500",
+                        "--partition", "random"],
+}
+
+
+def machine() -> dict:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            cpu = next(l.split(":", 1)[1].strip() for l in handle if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__,
+            "threads": torch.get_num_threads()}
+
+
+def run(name: str, extra: list[str]) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        command = ["seqcli", "train", *RECIPES[name], *extra, "--out", f"{tmp}/run",
+                   "--format", "json"]
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True)
+        wall = time.perf_counter() - started
+        if done.returncode != 0:
+            return {"recipe": name, "error": done.stderr.strip().splitlines()[-1:]}
+        summary = json.loads(done.stdout)
+    shown = " ".join(c for c in command if not c.startswith(tmp))
+    return {"recipe": name, "command": shown.replace(" --out", ""), "val_loss": summary["val_loss"],
+            "steps": summary["steps"], "wall_seconds": round(wall, 1),
+            "tokens_per_second": round(summary["tokens_per_second"]),
+            "device": summary.get("device"), "machine": machine()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("recipes", nargs="+", choices=sorted(RECIPES))
+    parser.add_argument("--extra", default="", help="more seqcli train options, quoted")
+    args = parser.parse_args()
+    if not os.environ.get("SEQCLI_DATA"):
+        sys.exit("set SEQCLI_DATA to a folder holding the corpora (see README)")
+    for name in args.recipes:
+        print(json.dumps(run(name, args.extra.split())), flush=True)
+
+
+if __name__ == "__main__":
+    main()
