@@ -8,6 +8,7 @@ config as JSON; ``RunConfig.from_dict`` rebuilds it and rejects unknown keys and
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -25,6 +26,7 @@ SCHEDULES = ("cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 PARTITIONS = ("sequential", "random")
+MAX_SEED = 2**32  # seeds are mixed with epoch numbers into torch seeds, which must not overflow
 
 
 @dataclass(frozen=True)
@@ -156,8 +158,14 @@ def _choice(value: Any, allowed: tuple[str, ...], name: str) -> None:
 def _positive(value: Any, name: str, allow_none: bool = False) -> None:
     if value is None and allow_none:
         return
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-        raise ConfigError(f"{name} must be a positive number; got {value!r}")
+    if not _finite(value) or value <= 0:
+        raise ConfigError(f"{name} must be a positive finite number; got {value!r}")
+
+
+def _finite(value: Any) -> bool:
+    """A real number that is not NaN or infinite (NaN slips through every comparison)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
 def validate(run: RunConfig) -> None:
@@ -186,6 +194,15 @@ def validate(run: RunConfig) -> None:
         _positive(value, name, allow_none=True)
     _positive(t.lr, "--lr")
     _positive(t.clip, "--clip")
+    for name, value in (("--dropout", m.dropout), ("--val-fraction", d.val_fraction),
+                        ("--weight-decay", t.weight_decay)):
+        if not _finite(value):
+            raise ConfigError(f"{name} must be a finite number; got {value!r}")
+    for name, value in (("--warmup-steps", t.warmup_steps), ("--min-frequency", d.min_frequency)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ConfigError(f"{name} must be an integer; got {value!r}")
+    if not isinstance(t.seed, int) or isinstance(t.seed, bool) or not 0 <= t.seed < MAX_SEED:
+        raise ConfigError(f"--seed must be an integer from 0 to {MAX_SEED - 1}; got {t.seed!r}")
     if not 0.0 <= m.dropout < 1.0:
         raise ConfigError(f"--dropout must be in [0, 1); got {m.dropout!r}")
     if not 0.0 < d.val_fraction < 1.0:

@@ -1,9 +1,19 @@
 """The one place that decides where tensors live and at what precision.
 
 `auto` means: the fastest device present (CUDA, then Apple MPS, then CPU) and the fastest
-precision that is safe there: bf16 autocast on GPUs that support it and on CPUs whose oneDNN
-has bf16 kernels (AVX-512 BF16 / AMX); fp32 elsewhere. fp16 needs a gradient scaler, so it is
-only chosen when asked for.
+precision that is safe there. Two questions are kept apart:
+
+* is bf16 *supported* (an explicit ``--precision bf16`` is accepted)? On a CPU when oneDNN has
+  bf16 kernels (any AVX-512 CPU: without them its LSTM kernels fail, e.g. on AVX2); on CUDA
+  when torch says so;
+* is bf16 *faster* (``auto`` picks it)? Only where the hardware computes in bf16: CPUs with
+  AMX-BF16 or AVX-512 BF16, and GPUs of compute capability 8.0 or newer (Ampere on). An AVX-512
+  CPU without BF16 converts to fp32 around every kernel and a pre-Ampere GPU emulates bf16:
+  both accept it and run no faster, so ``auto`` stays in fp32 there.
+
+bf16 keeps fp32's exponent range, so autocast needs no loss scaling and training stays
+stable (`seqcli bench train --quality-steps N` compares validation loss with fp32). fp16 needs
+a gradient scaler, so it is only chosen when asked for.
 """
 
 from __future__ import annotations
@@ -40,11 +50,20 @@ class Placement:
 
 
 def cpu_supports_bf16() -> bool:
-    """True when oneDNN has native bf16 kernels on this CPU (else its LSTM kernels fail)."""
+    """True when oneDNN has bf16 kernels on this CPU (else its LSTM kernels fail)."""
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
+
+
+def cpu_computes_bf16() -> bool:
+    """True when the CPU has bf16 arithmetic in hardware (AMX-BF16 or AVX-512 BF16)."""
+    try:
+        capabilities = torch.cpu.get_capabilities()
+    except (AttributeError, RuntimeError):
+        return False
+    return bool(capabilities.get("amx_bf16") or capabilities.get("avx512_bf16"))
 
 
 def select_device(requested: str = "auto") -> torch.device:
@@ -79,7 +98,7 @@ def select_precision(requested: str, device: torch.device) -> str:
         return "fp32"
     bf16_ok = _bf16_supported(device)
     if requested == "auto":
-        return "bf16" if bf16_ok else "fp32"
+        return "bf16" if bf16_ok and bf16_is_faster(device) else "fp32"
     if requested == "bf16":
         if not bf16_ok:
             raise DeviceError(f"--precision bf16 is not supported on this {device.type} "
@@ -95,6 +114,15 @@ def select_precision(requested: str, device: torch.device) -> str:
 def place(device: str = "auto", precision: str = "auto") -> Placement:
     resolved = select_device(device)
     return Placement(resolved, select_precision(precision, resolved))
+
+
+def bf16_is_faster(device: torch.device) -> bool:
+    """Whether bf16 autocast beats fp32 here (hardware bf16; see the module docstring)."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_capability(device)[0] >= 8
+    if device.type == "cpu":
+        return cpu_computes_bf16()
+    return False
 
 
 def _bf16_supported(device: torch.device) -> bool:

@@ -7,25 +7,31 @@ as it is produced so the terminal can stream it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
 
-from seqcli.config import SampleConfig
+from seqcli.config import MAX_SEED, SampleConfig
 from seqcli.data.tokenizers import PAD_ID, UNK_ID, Tokenizer
 from seqcli.device import Placement
 from seqcli.errors import UsageError
 
+MAX_LENGTH = 1_000_000  # tokens per sample: more is a typo, not a request
+
 
 def check_sample_config(config: SampleConfig, vocab_size: int) -> None:
     """Refuse settings that cannot sample, naming the option."""
-    if not isinstance(config.length, int) or config.length <= 0:
-        raise UsageError(f"--length must be a positive integer; got {config.length!r}")
+    if not isinstance(config.length, int) or not 1 <= config.length <= MAX_LENGTH:
+        raise UsageError(f"--length must be an integer from 1 to {MAX_LENGTH}; "
+                         f"got {config.length!r}")
     if config.num_samples <= 0 or config.num_samples > 10_000:
         raise UsageError(f"--num-samples must be from 1 to 10000; got {config.num_samples}")
-    if not config.greedy and not config.temperature > 0:
-        raise UsageError(f"--temperature must be > 0 (use --greedy for argmax); "
-                         f"got {config.temperature}")
+    if not config.greedy and not 0 < config.temperature < math.inf:
+        raise UsageError(f"--temperature must be a finite number > 0 (use --greedy for "
+                         f"argmax); got {config.temperature}")
+    if config.seed is not None and not 0 <= config.seed < MAX_SEED:
+        raise UsageError(f"--seed must be an integer from 0 to {MAX_SEED - 1}; got {config.seed}")
     if config.top_k is not None and not 1 <= config.top_k <= vocab_size:
         raise UsageError(f"--top-k must be from 1 to the vocabulary size {vocab_size}; "
                          f"got {config.top_k}")
@@ -62,6 +68,9 @@ def next_token(logits: torch.Tensor, config: SampleConfig,
         logits[..., UNK_ID] = float("-inf")
     if config.greedy:
         return logits.argmax(-1)
+    # Shift so the best logit is 0 before dividing: a tiny temperature then gives -inf (never
+    # inf - inf = NaN), and softmax is unchanged by the shift.
+    logits = logits - logits.max(-1, keepdim=True).values
     logits = filter_logits(logits / config.temperature, config.top_k, config.top_p)
     return torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(-1)
 

@@ -11,7 +11,7 @@ import torch
 from seqcli.config import RunConfig
 from seqcli.data.tokenizers import Tokenizer, load_tokenizer
 from seqcli.device import Placement, place
-from seqcli.errors import CheckpointError, ConfigError
+from seqcli.errors import CheckpointError
 from seqcli.models.zoo import build_model
 from seqcli.training import checkpoint as ckpt
 
@@ -43,20 +43,26 @@ def load_run(path: Path, *, device: str = "auto", precision: str = "auto",
             f"needs a {TASK_NAMES[expect_task]} run"
             + (" (train one with `seqcli train --task classify`)" if expect_task == "classify"
                else " (train one with `seqcli train`)"))
-    try:
-        config = RunConfig.from_dict(stored["config"])
-    except ConfigError as err:
-        raise CheckpointError(f"{path}/config.json is invalid: {err}") from None
+    config = ckpt.resolved_config(path, stored)
     meta = stored.get("meta", {})
     tokenizer = load_tokenizer(path / ckpt.TOKENIZER_FILE)
     model = build_model(config, vocab_size=tokenizer.vocab_size,
                         num_classes=len(meta.get("labels", [])))
-    payload = ckpt.load_checkpoint(ckpt.weights_file(path))
-    try:
-        model.load_state_dict(payload[ckpt.KEY_MODEL])
-    except (RuntimeError, KeyError, TypeError) as err:
-        raise CheckpointError(f"weights in {path} do not match its config: "
-                              f"{str(err).splitlines()[0][:200]}") from None
+    weights = ckpt.weights_file(path)
+    payload = ckpt.load_checkpoint(weights)
+    load_weights(model, payload[ckpt.KEY_MODEL], weights)
     placement = place(device, precision)
     model.to(placement.device).eval()
     return LoadedRun(path, config, meta, tokenizer, model, placement)
+
+
+def load_weights(model: torch.nn.Module, state: dict[str, Any], path: Path) -> None:
+    """Load a checkpoint's weights into a model built from the run's config, or explain why not."""
+    ckpt.check_finite(state, path)
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError, ValueError) as err:
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        detail = " ".join(lines[1:2] or lines[:1])  # torch's first specific mismatch
+        raise CheckpointError(f"weights in {path} do not match the run's config.json and "
+                              f"tokenizer.json ({detail[:200]})") from None

@@ -4,6 +4,11 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
+
+# Test models are tiny: one thread is as fast, and on a busy 2-core machine extra OpenMP
+# threads only spin. Subprocess tests (the real CLI) keep torch's default.
+torch.set_num_threads(1)
 
 # A few sentences of our own, repeated with small changes so a model can learn something.
 _LINES = [

@@ -53,8 +53,7 @@ def generate(
         samples.append(sample(run.model, run.tokenizer, prime, config, run.placement,
                               on_text=on_text, generator=generator))
         if on_text is not None:
-            sys.stdout.write("\n")
-            sys.stdout.flush()
+            _stream("\n")
     if format == Format.json:
         print_json({"run_dir": str(run_dir), "prime": prime, "samples": samples,
                     "length": length, "temperature": temperature, "top_k": top_k,
@@ -62,5 +61,10 @@ def generate(
 
 
 def _stream(text: str) -> None:
-    sys.stdout.write(text)
+    try:
+        sys.stdout.write(text)
+    except UnicodeEncodeError:  # a terminal that cannot show a character (or an undecodable
+        # argv byte in the prime): show a replacement rather than fail mid-sample
+        encoding = sys.stdout.encoding or "utf-8"
+        sys.stdout.write(text.encode(encoding, "replace").decode(encoding, "replace"))
     sys.stdout.flush()

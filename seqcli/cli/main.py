@@ -13,8 +13,12 @@ try:  # Typer >= 0.26 vendors click; older releases use the click package.
 except ImportError:  # pragma: no cover
     from click import exceptions as click_exc
 _NO_ARGS = getattr(click_exc, "NoArgsIsHelpError", ())
+try:  # Typer's vendored click keeps Abort in typer.exceptions, not in click's exceptions module.
+    from typer.exceptions import Abort as _Abort
+except ImportError:  # pragma: no cover
+    _Abort = getattr(click_exc, "Abort", ())
 
-from seqcli.cli import corpus, evaluate, generate, runs, train
+from seqcli.cli import bench, classify, corpus, evaluate, generate, runs, train
 from seqcli.cli.common import err_console, state
 
 
@@ -33,10 +37,30 @@ class OneLineErrors(TyperGroup):
             err_console.print(f"[bold red]error:[/] {err.format_message()}{hint}".replace("\n", " "),
                               highlight=False, soft_wrap=True)
             sys.exit(err.exit_code)
-        except click_exc.Abort:
+        except _Abort:
             err_console.print("interrupted")
             sys.exit(130)
+        except Exception as err:  # the last line of defence: no traceback unless --debug
+            if state.debug:
+                raise
+            sys.exit(_unexpected(err))
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _unexpected(err: Exception) -> int:
+    """One line for an error that escaped the commands' own handling; returns the exit code."""
+    from seqcli.cli.common import _escape
+    from seqcli.errors import SeqcliError
+
+    if isinstance(err, SeqcliError):
+        message, code = str(err), err.exit_code
+    else:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        message = (f"unexpected {type(err).__name__}{': ' + first[:300] if first else ''} "
+                   f"(a bug in seqcli; run again with --debug for the traceback and report it)")
+        code = 1
+    err_console.print(f"[bold red]error:[/] {_escape(message)}", highlight=False, soft_wrap=True)
+    return code
 
 
 app = typer.Typer(
@@ -60,9 +84,11 @@ def _root(
 
 app.command("train")(train.train)
 app.command("generate")(generate.generate)
+app.command("classify")(classify.classify)
 app.command("evaluate")(evaluate.evaluate)
 app.add_typer(corpus.app, name="corpus")
 app.add_typer(runs.app, name="runs")
+app.add_typer(bench.app, name="bench")
 
 
 def main() -> None:

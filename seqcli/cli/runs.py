@@ -47,6 +47,7 @@ def show(
     """Config, data facts and results of one run."""
     config = ckpt.read_run_config(run_dir)
     summary = ckpt.read_json_or_none(run_dir / ckpt.SUMMARY_FILE)
+    summary = summary if isinstance(summary, dict) else None  # torn or foreign: no summary
     files = sorted(p.name for p in run_dir.iterdir() if not p.name.startswith("."))
     document = {"path": str(run_dir), "task": config["task"], "config": config["config"],
                 "meta": config.get("meta", {}), "summary": summary, "files": files}

@@ -132,7 +132,7 @@ def train(
 
 
 def _resumed_config(run_dir: Path, task: str | None, given: dict) -> RunConfig:
-    stored = RunConfig.from_dict(ckpt.read_run_config(run_dir)["config"])
+    stored = ckpt.resolved_config(run_dir)
     if task is not None and task != stored.task:
         raise ConfigError(f"--resume {run_dir} is a {stored.task} run, not {task}")
     conflicts = resume_conflicts(stored, given)

@@ -30,8 +30,8 @@ from typing import Any
 
 from rich.console import Console
 
-from seqcli.data.download import (ARCHIVE_TYPES, DEFAULT_TIMEOUT, download, extract_members,
-                                  safe_join)
+from seqcli.data.download import (ARCHIVE_TYPES, DEFAULT_TIMEOUT, DownloadError, download,
+                                  extract_members, safe_join)
 from seqcli.errors import ChecksumError, CorpusNotFoundError, DataError
 
 TASKS = ("lm", "classify")
@@ -185,10 +185,10 @@ def resolve_corpus(name_or_path: str, *, data_dir: Path | None, cache_dir: Path,
         try:
             fetched = download_corpus(corpus, cache_dir=cache_dir, only=missing,
                                       console=console, timeout=timeout)
-        except ChecksumError:
-            raise
-        except DataError as err:
+        except DownloadError as err:  # unreachable or broken off: say how else to get it
             raise CorpusNotFoundError(unavailable_message(corpus, str(err))) from None
+        # Anything else (a checksum mismatch, an unsafe or corrupt archive) is reported as it
+        # is: offering other ways to get the file would hide a tampered download.
         located.update({p: (fetched[p], "download") for p in missing})
     paths = {p: hit[0] for p, hit in located.items()}
     origins = {p: hit[1] for p, hit in located.items()}
@@ -255,6 +255,8 @@ def parse_registry(document: Mapping[str, Any]) -> tuple[Corpus, ...]:
 
 
 def _parse_corpus(entry: Mapping[str, Any]) -> Corpus:
+    if not isinstance(entry, Mapping):
+        raise DataError("corpus registry: each corpus must be an object")
     name = _need(entry, "name", str, "corpus")
     where = f"corpus {name!r}"
     if not _NAME.match(name):

@@ -11,6 +11,7 @@ or ``[UNK]`` for words: it never raises. Character vocabularies are ours; word a
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -83,6 +84,9 @@ class LibraryTokenizer:
     """Word-level or BPE tokens from the `tokenizers` library."""
 
     def __init__(self, backend, kind: str):
+        # Text that happens to read "[PAD]" or "[UNK]" is text, not our special ids (the
+        # library would otherwise turn it into padding). Not saved in the JSON: set on load.
+        backend.encode_special_tokens = True
         self.backend = backend
         self.kind = kind
 
@@ -91,20 +95,33 @@ class LibraryTokenizer:
         return self.backend.get_vocab_size(with_added_tokens=True)
 
     def encode(self, text: str) -> list[int]:
-        return self.backend.encode(text, add_special_tokens=False).ids
+        return self.backend.encode(_no_surrogates(text), add_special_tokens=False).ids
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
+        texts = [_no_surrogates(t) for t in texts]
         return [e.ids for e in self.backend.encode_batch(texts, add_special_tokens=False)]
 
     def decode(self, ids: Sequence[int]) -> str:
         return self.backend.decode(list(ids), skip_special_tokens=False)
 
     def unknown(self, text: str) -> list[str]:
+        text = _no_surrogates(text)
         encoding = self.backend.encode(text, add_special_tokens=False)
-        return sorted({t for t, i in zip(encoding.tokens, encoding.ids) if i == UNK_ID})
+        # The words as the user wrote them (the token itself reads "[UNK]").
+        return sorted({text[start:end] for (start, end), i in zip(encoding.offsets, encoding.ids)
+                       if i == UNK_ID})
 
     def to_json(self) -> str:
         return self.backend.to_str()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_surrogates(text: str) -> str:
+    """Lone surrogates (undecodable bytes smuggled in by argv's surrogateescape) are not
+    characters; the `tokenizers` library refuses them, so they become U+FFFD, as unknown."""
+    return _SURROGATE.sub(UNKNOWN_CHAR, text)
 
 
 def train_tokenizer(kind: str, texts: Iterable[str], *, vocab_size: int = 8000,
@@ -137,6 +154,7 @@ def _train_library(kind: str, texts: Iterable[str], vocab_size: int, min_frequen
                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     if lowercase:
         backend.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    backend.encode_special_tokens = True  # as LibraryTokenizer does: "[PAD]" in text is text
     backend.train_from_iterator(texts, trainer=trainer)
     if backend.token_to_id(PAD) != PAD_ID or backend.token_to_id(UNK) != UNK_ID:
         raise DataError("tokenizer training did not reserve [PAD]=0 and [UNK]=1")
@@ -180,4 +198,7 @@ def load_tokenizer(path: Path) -> Tokenizer:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise CheckpointError(f"cannot read tokenizer {path}: {err}") from None
-    return tokenizer_from_json(text)
+    try:
+        return tokenizer_from_json(text)
+    except (CheckpointError, DataError) as err:
+        raise CheckpointError(f"{path}: {err}") from None

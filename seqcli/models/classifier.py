@@ -23,6 +23,7 @@ from seqcli.data.tokenizers import PAD_ID
 from seqcli.models.zoo import build_recurrent
 
 POOLINGS = ("last", "mean", "max")
+EMBEDDING_INIT_STD = None
 
 
 def length_mask(lengths: Tensor, steps: int) -> Tensor:
@@ -63,6 +64,10 @@ class Classifier(nn.Module):
             raise ValueError(f"unknown pooling {pooling!r}; choose one of {', '.join(POOLINGS)}")
         self.pooling, self.directions = pooling, 2 if bidirectional else 1
         self.embedding = nn.Embedding(vocab_size, embedding_size, padding_idx=PAD_ID)
+        if EMBEDDING_INIT_STD is not None:
+            with torch.no_grad():
+                nn.init.normal_(self.embedding.weight, std=EMBEDDING_INIT_STD)
+                self.embedding.weight[PAD_ID].zero_()
         # Dropout on the embeddings regularises the largest, most overfit-prone parameter
         # block; by default it is as strong as the dropout before the output layer.
         self.embedding_dropout = nn.Dropout(dropout if embedding_dropout is None

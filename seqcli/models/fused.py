@@ -6,17 +6,23 @@ from state dicts: keys read ``weight_ih_l0``, not ``rnn.weight_ih_l0``, exactly 
 ``ScratchRecurrent`` and a bare torch.nn module, so checkpoints move between the two forms.
 Parameter *order* matches as well, so optimizer state moves too; only ``named_parameters``
 still shows the ``rnn.`` prefix.
+
+Fast path: one time step at inference on a CPU (every token of ``seqcli generate`` after the
+prime) goes through torch's cell functions (``torch.lstm_cell``...) on the same weights. The
+oneDNN sequence kernel spends about half a millisecond setting itself up per call, many times
+the arithmetic of one step; the cell functions compute the same equations directly.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqcli.models.cells import State
-from seqcli.models.recurrent import check_arguments
+from seqcli.models.recurrent import WEIGHT_NAMES, check_arguments, layer_suffix
 
 _CHILD = "rnn"
 
@@ -74,9 +80,45 @@ class FusedRecurrent(nn.Module):
     ) -> tuple[Tensor, State]:
         """See ``seqcli.models.recurrent`` for the contract."""
         if lengths is None:
+            if x.shape[1] == 1 and self._step_is_cheaper(x):
+                return self._single_step(x, state)
             return self.rnn(x, state)
         # pack_padded_sequence wants lengths on the CPU; it sorts and unsorts for us.
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         output, state = self.rnn(packed, state)
         output, _ = pad_packed_sequence(output, batch_first=True, total_length=x.shape[1])
         return output, state
+
+    def _step_is_cheaper(self, x: Tensor) -> bool:
+        """One step, no gradients, no dropout, on a CPU: see the module docstring."""
+        return x.device.type == "cpu" and not self.training and not torch.is_grad_enabled()
+
+    def _single_step(self, x: Tensor, state: State | None) -> tuple[Tensor, State]:
+        """x [B, 1, input_size] through every layer and direction with the cell functions."""
+        directions = 2 if self.bidirectional else 1
+        rows = self.num_layers * directions
+        if state is None:
+            h = x.new_zeros(rows, x.shape[0], self.hidden_size)
+            state = (h, torch.zeros_like(h)) if self.cell == "lstm" else h
+        h0, c0 = state if self.cell == "lstm" else (state, None)
+        cell_fn = _CELL_FUNCTIONS[self.cell]
+        layer_input, finals_h, finals_c = x[:, 0], [], []
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                row = layer * directions + direction
+                weights = [getattr(self.rnn, name + layer_suffix(layer, direction == 1))
+                           for name in WEIGHT_NAMES]
+                hx = (h0[row], c0[row]) if c0 is not None else h0[row]
+                new = cell_fn(layer_input, hx, *weights)
+                h_new = new[0] if c0 is not None else new
+                outputs.append(h_new)
+                finals_h.append(h_new)
+                if c0 is not None:
+                    finals_c.append(new[1])
+            layer_input = outputs[0] if directions == 1 else torch.cat(outputs, dim=-1)
+        h_n = torch.stack(finals_h)
+        return layer_input.unsqueeze(1), ((h_n, torch.stack(finals_c)) if c0 is not None else h_n)
+
+
+_CELL_FUNCTIONS = {"lstm": torch.lstm_cell, "gru": torch.gru_cell, "rnn": torch.rnn_tanh_cell}

@@ -20,7 +20,9 @@ Both modules have state_dict keys identical to torch.nn.RNN/LSTM/GRU (``weight_i
 ``bias_hh_l1_reverse``...), so weights move between them with ``load_state_dict``.
 
 Speed: the input projection of every step is one matmul per layer and direction; only the
-hidden-to-hidden part loops over time.
+hidden-to-hidden part loops over time, in ``unroll.py``, whose backward pass is derived by
+hand (one matmul per step instead of autograd's many small ops; the weight gradient in one
+matmul). ``step_by_step`` keeps the plain autograd loop as the reference it is tested against.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from torch import Tensor, nn
 
 from seqcli.errors import UsageError
 from seqcli.models.cells import CELLS, State, init_uniform_, project_input
+from seqcli.models.unroll import unroll
 
 # Parameter names per layer/direction, in torch.nn's order (so parameters() align too).
 WEIGHT_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -165,17 +168,33 @@ class ScratchRecurrent(nn.Module):
             # padding is still on the right, so the same masking applies.
             index = None if lengths is None else reverse_index(lengths, x.shape[1])
             x = x.flip(1) if index is None else gather_time(x, index)
-        gi = project_input(x, weight_ih, bias_ih)  # all steps in one matmul: [B, T, G*H]
-        out, state = self._unroll(gi, state, weight_hh, bias_hh, keep)
+        # All steps in one matmul, straight into the time-major layout [T, B, G*H] the loop
+        # wants; rnn/lstm add b_hh to the same pre-activation, so it joins b_ih here.
+        folded = self.cell != "gru"
+        gx = project_input(x.transpose(0, 1), weight_ih, bias_ih + bias_hh if folded else bias_ih)
+        out, state = self._unroll(gx, state, weight_hh, None if folded else bias_hh, keep)
         if reverse:
             out = out.flip(1) if index is None else gather_time(out, index)
         return out, state
 
     def _unroll(
+        self, gx: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None,
+        keep: Tensor | None,
+    ) -> tuple[Tensor, State]:
+        """The sequential part over gx [T, B, G*H] -> ([B, T, H], final state).
+
+        ``unroll.py`` runs the equations of ``cells.py`` with a backward pass derived by hand
+        (one matmul per step, weight gradients in one matmul); ``step_by_step`` is the plain
+        autograd form of the same loop, kept as the readable reference.
+        """
+        return unroll(self.cell, gx, state, weight_hh, bias_hh, keep)
+
+    def step_by_step(
         self, gi: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor,
         keep: Tensor | None,
     ) -> tuple[Tensor, State]:
-        """The sequential part: one cell step per time step over gi [B, T, G*H]."""
+        """The same loop over batch-first gi [B, T, G*H] (``W_ih x + b_ih``; b_hh added by the
+        cell step functions), written with ``cells.py`` and differentiated by autograd."""
         # Under autocast the projection may come out in bf16/fp16: keep the state in kind.
         if isinstance(state, tuple):
             state = tuple(s.to(gi.dtype) for s in state)  # type: ignore[assignment]

@@ -24,6 +24,7 @@ from seqcli.errors import DataError
 from seqcli.training.classify_task import ClassifyTask, inverse_frequency_weights
 
 LABEL_SMOOTHING = 0.0
+WORD_DROPOUT = 0.0  # share of training tokens replaced by [UNK] at each step
 
 
 @dataclass
@@ -129,6 +130,7 @@ def prepare_classify(config: RunConfig, locations, tokenizer: Tokenizer | None,
     # Balanced weights say the classes matter equally: then pick checkpoints by macro-F1.
     task = ClassifyTask(train, val, labels, batch_size=d.batch_size, seed=t.seed,
                         class_weights=weights, label_smoothing=LABEL_SMOOTHING,
+                        word_dropout=WORD_DROPOUT,
                         monitor="val_macro_f1" if weights is not None else "val_accuracy")
     meta = {"labels": labels, "corpus": d.corpus, "train_texts": len(train),
             "val_texts": len(val), "validation": splits.validation,

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from seqcli.data.classify_batches import Batch, BucketedBatches, EncodedTexts, sorted_batches
+from seqcli.data.tokenizers import PAD_ID, UNK_ID
 from seqcli.device import Placement
 from seqcli.training.metrics import classification_report, confusion_matrix
 
@@ -38,11 +39,12 @@ class ClassifyTask:
 
     def __init__(self, train: EncodedTexts, val: EncodedTexts, labels: Sequence[str], *,
                  batch_size: int, seed: int = 0, class_weights: torch.Tensor | None = None,
-                 label_smoothing: float = 0.0, monitor: str = "val_accuracy"):
+                 label_smoothing: float = 0.0, word_dropout: float = 0.0,
+                 monitor: str = "val_accuracy"):
         self.batches = BucketedBatches(train, batch_size, seed)
         self.val, self.labels = val, list(labels)
         self.class_weights = class_weights
-        self.label_smoothing = label_smoothing
+        self.label_smoothing, self.word_dropout = label_smoothing, word_dropout
         self.monitor = monitor
 
     def batches_per_epoch(self) -> int:
@@ -53,6 +55,9 @@ class ClassifyTask:
 
     def train_loss(self, model, batch: Batch, state, placement: Placement):
         x, lengths, y = batch
+        if self.word_dropout > 0:  # whole tokens become [UNK]: no single word is relied on
+            dropped = (torch.rand(x.shape) < self.word_dropout) & (x != PAD_ID)
+            x = x.masked_fill(dropped, UNK_ID)
         x, y = x.to(placement.device, non_blocking=True), y.to(placement.device)
         logits, _ = model(x, lengths)
         weight = None if self.class_weights is None else self.class_weights.to(placement.device)

@@ -1,4 +1,11 @@
-"""Language-model data: corpus text -> tokenizer (fit on the training part) -> id tensors."""
+"""Language-model data: corpus text -> tokenizer (fit on the training part) -> id tensors.
+
+Memory: the corpus is streamed from its file (``text_pieces``), never held as one string, and
+becomes one compact integer tensor per split (uint8 for character vocabularies), so a 100 MB
+text costs about 100 MB of ids. The split, the tokenizer and the ids are exactly those of
+reading the whole text, lower-casing it, ``split_text`` and ``encode_chunks``: runs started
+either way resume identically.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +14,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from seqcli.config import RunConfig
-from seqcli.data.batching import ids_tensor, split_text
+from seqcli.config import DataConfig, RunConfig
+from seqcli.data.batching import char_ids, count_chars, ids_tensor
 from seqcli.data.registry import resolve_corpus
-from seqcli.data.text import read_text
-from seqcli.data.tokenizers import Tokenizer, train_tokenizer
+from seqcli.data.text import iter_text_chunks
+from seqcli.data.tokenizers import CharTokenizer, Tokenizer, train_tokenizer
 from seqcli.errors import DataError
 from seqcli.training.tasks import LMTask
 
@@ -49,20 +56,13 @@ def encode_chunks(tokenizer: Tokenizer, text: str) -> Iterator[list[int]]:
 
 def prepare_lm(config: RunConfig, locations, tokenizer: Tokenizer | None,
                console: Console | None):
+    """The corpus as compact id tensors and an LMTask; the tokenizer is fit on the training
+    part unless one is given (resume)."""
     from seqcli.training.pipeline import Prepared
 
     d = config.data
     path = corpus_text_path(d.corpus, locations, console)
-    text = read_text(path)
-    if d.lowercase:
-        text = text.lower()
-    train_text, val_text = split_text(text, d.val_fraction)
-    if tokenizer is None:
-        tokenizer = train_tokenizer(d.tokenizer, [train_text] if d.tokenizer == "char"
-                                    else train_text.splitlines(), vocab_size=d.vocab_size,
-                                    min_frequency=d.min_frequency)
-    train_ids = ids_tensor(encode_chunks(tokenizer, train_text), tokenizer.vocab_size)
-    val_ids = ids_tensor(encode_chunks(tokenizer, val_text), tokenizer.vocab_size)
+    tokenizer, train_ids, val_ids = split_ids(path, d, tokenizer)
     if val_ids.numel() < 2:
         raise DataError(f"{path}: the validation part (last {d.val_fraction:.0%}) is too short "
                         f"to evaluate; use a longer text")
@@ -72,3 +72,88 @@ def prepare_lm(config: RunConfig, locations, tokenizer: Tokenizer | None,
     meta = {"corpus": d.corpus, "corpus_path": str(path), "train_tokens": train_ids.numel(),
             "val_tokens": val_ids.numel()}
     return Prepared(task, tokenizer, meta)
+
+
+def split_ids(path: Path, d: DataConfig, tokenizer: Tokenizer | None = None):
+    """(tokenizer, train ids, validation ids) of a text file, streamed (see ``stream_ids``).
+
+    The same split, vocabulary and ids as reading the whole text, lower-casing it when
+    ``d.lowercase``, ``split_text(text, d.val_fraction)`` and ``encode_chunks``.
+    """
+    total = sum(len(piece) for piece in text_pieces(path, d.lowercase))
+    cut = int(total * (1.0 - d.val_fraction))  # where split_text cuts the same text
+    if tokenizer is None:
+        tokenizer = fit_tokenizer(d, _part(path, d.lowercase, cut, train=True))
+    train_ids = stream_ids(tokenizer, _part(path, d.lowercase, cut, train=True), cut)
+    val_ids = stream_ids(tokenizer, _part(path, d.lowercase, cut, train=False), total - cut)
+    return tokenizer, train_ids, val_ids
+
+
+# ----- streaming: the file is read three times (length, tokenizer, ids), never held whole ------
+def text_pieces(path: Path, lowercase: bool = False) -> Iterator[str]:
+    """The decoded file (as ``read_text`` decodes it) in pieces that end at a newline.
+
+    Ending at newlines keeps ``lower()`` exact piece by piece (its one context rule, the Greek
+    final sigma, never looks across a line break). A line longer than 8 chunks is cut at a
+    space, or anywhere, rather than held whole.
+    """
+    carry = ""
+    for chunk in iter_text_chunks(path, CHUNK_CHARS):
+        text = carry + chunk
+        end = text.rfind("\n") + 1
+        if end == 0 and len(text) > 8 * CHUNK_CHARS:
+            end = text.rfind(" ") + 1 or len(text)
+        piece, carry = text[:end], text[end:]
+        if piece:
+            yield piece.lower() if lowercase else piece
+    if carry:
+        yield carry.lower() if lowercase else carry
+
+
+def _part(path: Path, lowercase: bool, cut: int, train: bool) -> Iterator[str]:
+    """The pieces of text[:cut] (train) or text[cut:] (validation), as ``split_text`` splits."""
+    seen = 0
+    for piece in text_pieces(path, lowercase):
+        start, seen = seen, seen + len(piece)
+        if train:
+            yield piece[:max(0, cut - start)]
+            if seen >= cut:
+                return
+        elif seen > cut:
+            yield piece[max(0, cut - start):]
+
+
+def fit_tokenizer(d: DataConfig, pieces: Iterator[str]) -> Tokenizer:
+    """Fit ``d.tokenizer`` on streamed training text: characters are counted, word and BPE
+    tokenizers read it line by line (the lines ``str.splitlines`` gives on the whole text)."""
+    if d.tokenizer == "char":
+        return count_chars(pieces)
+    lines = (line for piece in pieces for line in piece.splitlines())
+    return train_tokenizer(d.tokenizer, lines, vocab_size=d.vocab_size,
+                           min_frequency=d.min_frequency)
+
+
+def stream_ids(tokenizer: Tokenizer, pieces: Iterator[str], chars: int):
+    """Compact ids of the text in ``pieces`` (``chars`` characters long).
+
+    Characters: a vectorised table lookup into a tensor allocated once. Word and BPE: encoded
+    in the same 1M-character, newline-ended blocks as ``encode_chunks``, so the ids equal
+    those of encoding the whole text that way.
+    """
+    if isinstance(tokenizer, CharTokenizer):
+        return char_ids(tokenizer, pieces, chars)
+    return ids_tensor((tokenizer.encode(block) for block in rechunk(pieces)), tokenizer.vocab_size)
+
+
+def rechunk(pieces: Iterator[str]) -> Iterator[str]:
+    """The blocks ``encode_chunks`` would cut from the concatenated pieces."""
+    buffer, size = "", CHUNK_CHARS
+    for piece in pieces:
+        buffer += piece
+        while len(buffer) > size:
+            newline = buffer.rfind("\n", 0, size)
+            end = newline + 1 if newline > 0 else size
+            yield buffer[:end]
+            buffer = buffer[end:]
+    if buffer:
+        yield buffer

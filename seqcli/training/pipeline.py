@@ -79,9 +79,11 @@ def train(config: RunConfig, locations: Locations, *, out: Path | None = None,
         ckpt.atomic_write_json(run_dir / ckpt.CONFIG_FILE, {
             ckpt.KEY_VERSION: ckpt.FORMAT_VERSION, "task": config.task,
             "config": config.to_dict(), "meta": meta})
-    except OSError as err:
+    except (OSError, CheckpointError) as err:
         shutil.rmtree(run_dir, ignore_errors=True)
-        raise CheckpointError(f"cannot write run directory {run_dir}: {err}") from None
+        reason = err if isinstance(err, CheckpointError) else \
+            f"cannot write run directory {run_dir}: {err}"
+        raise CheckpointError(f"{reason}; the unfinished run directory was removed") from None
     trainer = Trainer(model, prepared.task, config.train, placement, run_dir, reporter)
     return _fit(trainer, placement)
 
@@ -90,6 +92,7 @@ def resume(run_dir: Path, config: RunConfig, locations: Locations, *,
            reporter: Reporter | None = None, console: Console | None = None) -> dict[str, Any]:
     """Continue a run from its last.pt exactly where it stopped."""
     stored = ckpt.read_run_config(run_dir)
+    ckpt.remove_stale_temps(run_dir)  # left by a crash (SIGKILL, power loss) mid-write
     tokenizer = load_tokenizer(run_dir / ckpt.TOKENIZER_FILE)
     payload = ckpt.load_checkpoint(run_dir / ckpt.LAST_FILE)
     placement = place(config.train.device, config.train.precision)
@@ -97,7 +100,14 @@ def resume(run_dir: Path, config: RunConfig, locations: Locations, *,
     meta = stored.get("meta", {})
     model = build_model(config, tokenizer.vocab_size, len(meta.get("labels", [])))
     trainer = Trainer(model, prepared.task, config.train, placement, run_dir, reporter)
-    trainer.restore(payload)
+    ckpt.check_finite(payload[ckpt.KEY_MODEL], run_dir / ckpt.LAST_FILE)
+    try:
+        trainer.restore(payload)
+    except (RuntimeError, KeyError, TypeError, ValueError, IndexError) as err:
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        detail = " ".join(lines[1:2] or lines[:1]) or type(err).__name__
+        raise CheckpointError(f"{run_dir / ckpt.LAST_FILE} does not match the run's config.json "
+                              f"and tokenizer.json, or is incomplete ({detail[:200]})") from None
     if config.train != RunConfig.from_dict(stored["config"]).train:
         stored["config"] = config.to_dict()
         ckpt.atomic_write_json(run_dir / ckpt.CONFIG_FILE, stored)

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from seqcli.data.batching import LMBatches
 from seqcli.device import Placement
+from seqcli.errors import DataError
 from seqcli.models.language_model import detach_state
 from seqcli.training.metrics import bits, perplexity
 
@@ -74,7 +75,14 @@ class LMTask:
 @torch.no_grad()
 def evaluate_stream(model, ids: torch.Tensor, batch_size: int, seq_len: int,
                     placement: Placement, max_batches: int | None = None) -> dict[str, float]:
-    """Mean next-token loss over a whole stream, state carried window to window."""
+    """Mean next-token loss over a whole stream, state carried window to window.
+
+    A stream shorter than one window is read in one shorter window: the state is carried
+    anyway, so the window length only changes how the work is cut, not what is measured.
+    """
+    if ids.numel() < 2:
+        raise DataError(f"the text has {ids.numel()} token(s); evaluation needs at least 2")
+    seq_len = min(seq_len, ids.numel() - 1)
     batches = LMBatches(ids, batch_size, seq_len, "sequential", shift=False)
     was_training = model.training
     model.eval()

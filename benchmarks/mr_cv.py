@@ -1,0 +1,119 @@
+"""10-fold cross-validation on rt-polarity (MR, Pang & Lee 2005), through the real CLI.
+
+    SEQCLI_DATA=/path/to/corpora python benchmarks/mr_cv.py [--folds 10] [--only 1,2]
+                                                             [-- EXTRA TRAIN ARGS]
+
+Protocol (the usual one for MR, which has no standard split):
+
+1. The 10,662 snippets are dealt into 10 stratified folds with a fixed seed
+   (`seqcli.data.labelled.stratified_folds`, seed 0).
+2. For fold k, the other nine folds are written to a temporary ``train.jsonl`` and fold k to
+   ``test.jsonl`` (in a temporary folder, deleted afterwards; nothing is copied into the repo).
+3. ``seqcli train --task classify --corpus train.jsonl RECIPE`` trains; its early stopping and
+   best checkpoint use a stratified 10% of the *training* folds (``--val-fraction 0.1``), never
+   the test fold.
+4. ``seqcli evaluate --corpus test.jsonl`` scores the best checkpoint on the held-out fold.
+
+The report is the mean and standard deviation of the fold accuracies. ``--only`` runs a subset
+of folds (e.g. ``--only 1,2`` for a quick check); arguments after ``--`` are added to RECIPE
+(later flags win).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from seqcli.data.labelled import LabelledData, stratified_folds
+from seqcli.data.registry import resolve_corpus
+from seqcli.training.classify_data import read_split
+
+# The documented recipe for MR (about 10,000 short sentences): the SST-2 defaults of
+# `--task classify` with a time limit per fold.
+RECIPE = ["--max-minutes", "4"]
+SEED = 0
+
+
+def load_mr(data_dir: Path | None, cache_dir: Path) -> LabelledData:
+    resolved = resolve_corpus("rt-polarity", data_dir=data_dir, cache_dir=cache_dir)
+    data = read_split(resolved, "train")
+    assert data is not None
+    return data
+
+
+def write_jsonl(path: Path, data: LabelledData, indices: list[int]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for i in indices:
+            handle.write(json.dumps({"text": data.texts[i], "label": data.labels[i]},
+                                    ensure_ascii=False) + "\n")
+
+
+def seqcli(args: list[str], env: dict[str, str]) -> dict:
+    command = [sys.executable, "-m", "seqcli", *args]
+    done = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"failed ({done.returncode}): {shlex.join(command)}")
+    return json.loads(done.stdout)
+
+
+def run_fold(k: int, data: LabelledData, folds: list[list[int]], recipe: list[str],
+             env: dict[str, str]) -> dict:
+    with tempfile.TemporaryDirectory(prefix=f"mr-fold{k}-") as tmp:
+        train = Path(tmp) / "train.jsonl"
+        test = Path(tmp) / "test.jsonl"
+        write_jsonl(train, data, sorted(i for j, f in enumerate(folds) if j != k - 1 for i in f))
+        write_jsonl(test, data, folds[k - 1])
+        started = time.perf_counter()
+        summary = seqcli(["train", "--task", "classify", "--corpus", str(train),
+                          "--out", str(Path(tmp) / "run"), "--format", "json", *recipe], env)
+        elapsed = time.perf_counter() - started
+        scores = seqcli(["evaluate", "--model", summary["run_dir"], "--corpus", str(test),
+                         "--format", "json"], env)
+    return {"fold": k, "accuracy": scores["accuracy"], "n": scores["n"],
+            "val_accuracy": summary.get("val_accuracy"), "steps": summary["steps"],
+            "train_wall_seconds": round(elapsed, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=10)
+    parser.add_argument("--only", default=None, help="comma-separated fold numbers (1-based)")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("extra", nargs="*", help="extra `seqcli train` arguments (after --)")
+    options = parser.parse_args()
+    env = dict(os.environ)
+    if options.threads:
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(options.threads)
+    data_dir = Path(env["SEQCLI_DATA"]) if env.get("SEQCLI_DATA") else None
+    cache = Path(env.get("SEQCLI_CACHE") or Path.home() / ".cache" / "seqcli")
+    data = load_mr(data_dir, cache)
+    folds = stratified_folds(data.labels, options.folds, SEED)
+    chosen = [int(k) for k in options.only.split(",")] if options.only \
+        else list(range(1, options.folds + 1))
+    recipe = RECIPE + options.extra
+    results = []
+    for k in chosen:
+        results.append(run_fold(k, data, folds, recipe, env))
+        print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    accuracies = [r["accuracy"] for r in results]
+    print(json.dumps({
+        "benchmark": f"mr-{options.folds}fold-cv", "folds_run": chosen,
+        "partial": len(chosen) < options.folds,
+        "mean_accuracy": statistics.mean(accuracies),
+        "std_accuracy": statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0,
+        "folds": results,
+        "command": shlex.join(["seqcli", "train", "--task", "classify", "--corpus",
+                               "FOLD/train.jsonl", *recipe]),
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

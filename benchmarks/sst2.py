@@ -1,0 +1,69 @@
+"""SST-2 dev accuracy of `seqcli train --task classify`, run exactly as a user would.
+
+    SEQCLI_DATA=/path/to/corpora python benchmarks/sst2.py [--threads 2] [-- EXTRA TRAIN ARGS]
+
+It runs the CLI through subprocess (``seqcli train --task classify --format json``), then scores
+the best checkpoint with ``seqcli evaluate --corpus sst2 --format json`` (the GLUE dev set, 872
+sentences) and prints one JSON report: dev accuracy and macro-F1, wall-clock seconds, and the
+exact commands. Anything after ``--`` is passed to `seqcli train` (e.g. ``-- --max-minutes 5``).
+Run directories go to benchmarks/out/ (git-ignored) unless ``--runs`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def seqcli(args: list[str], env: dict[str, str]) -> dict:
+    """Run `python -m seqcli ARGS` and parse its one JSON document (stderr passes through)."""
+    command = [sys.executable, "-m", "seqcli", *args]
+    done = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"failed ({done.returncode}): {shlex.join(command)}")
+    return json.loads(done.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=Path, default=HERE / "out" / "sst2",
+                        help="parent folder for the run directory")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit PyTorch/OpenMP threads (default: all cores)")
+    parser.add_argument("extra", nargs="*", help="extra `seqcli train` arguments (after --)")
+    options = parser.parse_args()
+    env = dict(os.environ, SEQCLI_RUNS=str(options.runs))
+    if "SEQCLI_DATA" not in env:
+        print("note: SEQCLI_DATA is not set; the corpus comes from the cache or a download",
+              file=sys.stderr)
+    if options.threads:
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(options.threads)
+    train_args = ["train", "--task", "classify", "--format", "json", *options.extra]
+    started = time.perf_counter()
+    summary = seqcli(train_args, env)
+    elapsed = time.perf_counter() - started
+    eval_args = ["evaluate", "--model", summary["run_dir"], "--corpus", "sst2", "--format", "json"]
+    scores = seqcli(eval_args, env)
+    report = {
+        "benchmark": "sst2-dev", "dev_accuracy": scores["accuracy"],
+        "dev_macro_f1": scores["macro_f1"], "n": scores["n"],
+        "train_wall_seconds": round(elapsed, 1),
+        "train_seconds": round(summary["train_seconds"], 1), "steps": summary["steps"],
+        "best_step": summary["best_step"], "stopped_by": summary["stopped_by"],
+        "device": summary.get("device"), "threads": options.threads or os.cpu_count(),
+        "run_dir": summary["run_dir"],
+        "commands": [shlex.join(["seqcli", *train_args]), shlex.join(["seqcli", *eval_args])],
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

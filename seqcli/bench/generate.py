@@ -1,0 +1,124 @@
+"""`seqcli bench generate`: sampling speed with the state carried, against re-running the prefix.
+
+``seqcli-generate`` is ``seqcli.generation.sample``: the prime runs once, then every token is
+one step of the recurrence with the state carried. ``reference-prefix-rerun`` produces the
+same kind of sample the naive way a transformer-style loop without a cache would: for every
+new token the whole sequence so far goes through the network from a zero state. Both use the
+same model, tokenizer and sampling rule (``next_token``), so only the strategy differs.
+
+Per-token cost is also measured at a quarter, half and all of ``length``: flat for seqcli
+(each token costs one step), growing linearly for the reference (each token costs a prefix).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+
+from seqcli.bench.data import CharStream
+from seqcli.bench.timing import Candidate, build_report, interleave, machine_info
+from seqcli.config import SampleConfig
+from seqcli.data.tokenizers import CharTokenizer, Tokenizer
+from seqcli.device import Placement, place
+from seqcli.generation import next_token, sample
+from seqcli.models.language_model import LanguageModel
+
+GENERATE_RATIOS = [("seqcli-generate", "reference-prefix-rerun")]
+
+
+@dataclass(frozen=True)
+class GenerateBenchSettings:
+    cell: str = "lstm"
+    hidden_size: int = 256
+    num_layers: int = 1
+    embedding_size: int = 32
+    impl: str = "fused"
+    length: int = 1000
+    prime: str = "the time traveller "
+    device: str = "auto"
+    precision: str = "auto"
+    rounds: int = 2
+    warmup: int = 1
+    seed: int = 0
+
+
+def bench_generate(settings: GenerateBenchSettings, data: CharStream,
+                   on_round: Callable[[int], None] | None = None) -> dict[str, Any]:
+    placement = place(settings.device, settings.precision)
+    tokenizer = CharTokenizer.train([data.text])
+    torch.manual_seed(settings.seed)
+    model = LanguageModel(tokenizer.vocab_size, settings.embedding_size, settings.hidden_size,
+                          cell=settings.cell, num_layers=settings.num_layers,
+                          impl=settings.impl).to(placement.device).eval()
+    config = SampleConfig(length=settings.length, temperature=1.0, seed=settings.seed)
+    runners = {"seqcli-generate": lambda n: _carried(model, tokenizer, settings.prime, n,
+                                                     config, placement),
+               "reference-prefix-rerun": lambda n: _rerun(model, tokenizer, settings.prime, n,
+                                                           config, placement)}
+    candidates = [Candidate(name, lambda run=run: run(settings.length),
+                            {"strategy": "state carried" if name.startswith("seqcli")
+                             else "whole prefix per token"})
+                  for name, run in runners.items()]
+    warm = max(0, settings.warmup)
+    tallies = interleave(candidates, rounds=settings.rounds, repeats=1, warmup=warm,
+                         on_round=on_round)
+    profile = per_token_profile(runners, settings.length)
+    for candidate in candidates:
+        candidate.info["per_token_ms"] = profile[candidate.name]
+    report = build_report({**asdict(settings), "vocab_size": tokenizer.vocab_size,
+                           "corpus": data.source, "device": placement.describe(),
+                           "precision_used": placement.precision, **machine_info()},
+                          candidates, tallies, "tokens", GENERATE_RATIOS)
+    report["flatness"] = {name: round(ms[str(settings.length)] / ms[min(ms, key=int)], 3)
+                          for name, ms in profile.items()}
+    return report
+
+
+def per_token_profile(runners: dict[str, Callable[[int], int]], length: int,
+                      repeats: int = 2) -> dict[str, dict]:
+    """Milliseconds per token when sampling length/4, length/2 and length tokens.
+
+    Interleaved, and the best of ``repeats`` runs: a run that lost its core for a moment
+    would otherwise look like a cost that grows with length.
+    """
+    lengths = sorted({max(1, length // 4), max(1, length // 2), length})
+    result: dict[str, dict] = {name: {} for name in runners}
+    for n in lengths:
+        for _ in range(repeats):
+            for name, run in runners.items():
+                start = time.perf_counter()
+                run(n)
+                ms = round((time.perf_counter() - start) * 1000 / n, 4)
+                result[name][str(n)] = min(ms, result[name].get(str(n), ms))
+    return result
+
+
+def _carried(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, length: int,
+             config: SampleConfig, placement: Placement) -> int:
+    generator = torch.Generator().manual_seed(config.seed or 0)
+    sample(model, tokenizer, prime, _with_length(config, length), placement, None, generator)
+    return length
+
+
+@torch.no_grad()
+def _rerun(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, length: int,
+           config: SampleConfig, placement: Placement) -> int:
+    """No state kept: the whole prefix goes through the network for every new token."""
+    generator = torch.Generator().manual_seed(config.seed or 0)
+    ids = tokenizer.encode(prime)
+    for _ in range(length):
+        x = torch.tensor([ids], dtype=torch.long, device=placement.device)
+        with placement.autocast():
+            logits, _ = model(x, None)
+        ids.append(int(next_token(logits[:, -1], config, generator)))
+    return length
+
+
+def _with_length(config: SampleConfig, length: int) -> SampleConfig:
+    from dataclasses import replace
+
+    return replace(config, length=length)

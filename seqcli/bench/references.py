@@ -1,0 +1,146 @@
+"""The references seqcli is measured against, written the way the textbook writes them.
+
+Dive into Deep Learning (d2l.ai, chapters 9-10) trains its character language models in two
+ways, and these are faithful, self-contained re-creations of both:
+
+* ``ScratchLM`` (``reference-scratch``): parameters per gate (``W_xi``, ``W_hi``, ``b_i``...),
+  one-hot inputs, a Python loop over time steps with separate matmuls for every gate, an
+  output matmul per step, SGD and d2l's gradient clipping (a Python sum of squared norms).
+* ``ConciseLM`` (``reference-nn-lstm``): one-hot inputs into ``nn.LSTM`` (time-major, as d2l),
+  a ``nn.Linear`` head, SGD, the same clipping, always fp32.
+
+Both carry the state across windows, detached, as d2l's sequential iterator does. They are
+benchmarks' baselines, not part of seqcli's models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+GATES = {"rnn": ("h",), "gru": ("r", "z", "h"), "lstm": ("i", "f", "o", "c")}
+
+
+class ScratchLayer(nn.Module):
+    """One d2l-style scratch layer: an (input, hidden, bias) triple per gate, N(0, 0.01^2)."""
+
+    def __init__(self, cell: str, num_inputs: int, num_hiddens: int, sigma: float = 0.01):
+        super().__init__()
+        self.cell, self.num_hiddens = cell, num_hiddens
+        def init_weight(*shape: int) -> nn.Parameter:
+            return nn.Parameter(torch.randn(*shape) * sigma)
+
+        for gate in GATES[cell]:
+            self.register_parameter(f"W_x{gate}", init_weight(num_inputs, num_hiddens))
+            self.register_parameter(f"W_h{gate}", init_weight(num_hiddens, num_hiddens))
+            self.register_parameter(f"b_{gate}", nn.Parameter(torch.zeros(num_hiddens)))
+
+    def _gate(self, gate: str, X: Tensor, H: Tensor) -> Tensor:
+        W_x, W_h, b = (getattr(self, f"{name}{gate}") for name in ("W_x", "W_h", "b_"))
+        return torch.matmul(X, W_x) + torch.matmul(H, W_h) + b
+
+    def forward(self, inputs: Tensor, state):
+        """inputs [T, B, I] (time-major) -> list of T outputs [B, H], final state."""
+        if state is None:
+            zeros = inputs.new_zeros(inputs.shape[1], self.num_hiddens)
+            state = (zeros, zeros.clone()) if self.cell == "lstm" else zeros
+        outputs = []
+        for X in inputs:
+            state = getattr(self, f"_{self.cell}")(X, state)
+            outputs.append(state[0] if self.cell == "lstm" else state)
+        return outputs, state
+
+    def _rnn(self, X: Tensor, H: Tensor) -> Tensor:
+        return torch.tanh(self._gate("h", X, H))
+
+    def _gru(self, X: Tensor, H: Tensor) -> Tensor:
+        R = torch.sigmoid(self._gate("r", X, H))
+        Z = torch.sigmoid(self._gate("z", X, H))
+        H_tilde = torch.tanh(torch.matmul(X, self.W_xh) + torch.matmul(R * H, self.W_hh) + self.b_h)
+        return Z * H + (1 - Z) * H_tilde
+
+    def _lstm(self, X: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+        H, C = state
+        I = torch.sigmoid(self._gate("i", X, H))
+        F_ = torch.sigmoid(self._gate("f", X, H))
+        O = torch.sigmoid(self._gate("o", X, H))
+        C_tilde = torch.tanh(self._gate("c", X, H))
+        C = F_ * C + I * C_tilde
+        return O * torch.tanh(C), C
+
+
+class ScratchLM(nn.Module):
+    """d2l's RNNLMScratch over stacked scratch layers: one-hot in, a matmul per step out."""
+
+    def __init__(self, cell: str, vocab_size: int, hidden_size: int, num_layers: int = 1):
+        super().__init__()
+        self.vocab_size = vocab_size
+        self.layers = nn.ModuleList(
+            ScratchLayer(cell, vocab_size if k == 0 else hidden_size, hidden_size)
+            for k in range(num_layers))
+        self.W_hq = nn.Parameter(torch.randn(hidden_size, vocab_size) * 0.01)
+        self.b_q = nn.Parameter(torch.zeros(vocab_size))
+
+    def forward(self, X: Tensor, state=None):
+        """X [B, T] ids -> logits [B, T, V], per-layer states."""
+        inputs = F.one_hot(X.T, self.vocab_size).float()  # [T, B, V]
+        states = [None] * len(self.layers) if state is None else list(state)
+        for k, layer in enumerate(self.layers):
+            outputs, states[k] = layer(inputs, states[k])
+            inputs = torch.stack(outputs)
+        outs = [torch.matmul(H, self.W_hq) + self.b_q for H in inputs]
+        return torch.stack(outs, 1), states
+
+
+class ConciseLM(nn.Module):
+    """d2l's concise RNNLM: one-hot [T, B, V] into torch.nn's RNN/GRU/LSTM, a Linear head."""
+
+    def __init__(self, cell: str, vocab_size: int, hidden_size: int, num_layers: int = 1):
+        super().__init__()
+        self.vocab_size = vocab_size
+        kind = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell]
+        self.rnn = kind(vocab_size, hidden_size, num_layers)
+        self.linear = nn.Linear(hidden_size, vocab_size)
+
+    def forward(self, X: Tensor, state=None):
+        outputs, state = self.rnn(F.one_hot(X.T, self.vocab_size).float(), state)
+        return self.linear(outputs).swapaxes(0, 1), state
+
+
+def clip_gradients(params: list[nn.Parameter], grad_clip_val: float) -> None:
+    """d2l's clipping: the global norm as a Python sum, then a rescale if it is too large."""
+    norm = torch.sqrt(sum(torch.sum(p.grad ** 2) for p in params))
+    if norm > grad_clip_val:
+        for p in params:
+            p.grad[:] *= grad_clip_val / norm
+
+
+def _detach(state):
+    if state is None:
+        return None
+    if isinstance(state, (list, tuple)):
+        return type(state)(_detach(s) for s in state)
+    return state.detach()
+
+
+def d2l_train_step(model: nn.Module, lr: float = 1.0,
+                   clip: float = 1.0) -> Callable[[Tensor, Tensor], int]:
+    """A closure doing one d2l training step (forward, loss, backward, clip, SGD) per batch."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=lr)
+    carried = {"state": None}
+
+    def step(X: Tensor, Y: Tensor) -> int:
+        logits, state = model(X, _detach(carried["state"]))
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        clip_gradients(params, clip)
+        optimizer.step()
+        carried["state"] = state
+        return Y.numel()
+
+    return step
