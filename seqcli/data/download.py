@@ -12,7 +12,6 @@ import http.client
 import os
 import stat
 import tarfile
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -24,6 +23,7 @@ from typing import BinaryIO
 
 from rich.console import Console
 
+from seqcli.atomic import atomic_file
 from seqcli.errors import ChecksumError, DataError
 
 CHUNK_BYTES = 1 << 16
@@ -33,29 +33,6 @@ ARCHIVE_TYPES = ("none", "tar.gz", "zip")
 
 class DownloadError(DataError):
     """The server could not be reached, refused the request, or the transfer broke off."""
-
-
-@contextmanager
-def atomic_file(dest: Path) -> Iterator[BinaryIO]:
-    """Yield a binary file next to `dest`; on a clean exit fsync it and move it to `dest`.
-
-    If the block raises (a checksum mismatch, a broken connection, KeyboardInterrupt), the temp
-    file is deleted and `dest` is left exactly as it was.
-    """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; cached corpora are ordinary files
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(dest.parent)
 
 
 def sha256_file(path: Path) -> str:
@@ -79,6 +56,7 @@ def download(url: str, dest: Path, *, sha256: str | None = None,
         response = _open_url(url, timeout)
     except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as err:
         raise DownloadError(f"could not download {url}: {_reason(err)}") from None
+    Path(dest).parent.mkdir(parents=True, exist_ok=True)
     with response, atomic_file(Path(dest)) as handle:
         total = _content_length(response)
         digest = hashlib.sha256()
@@ -168,6 +146,7 @@ def extract_members(archive: Path, kind: str, members: Mapping[str, str], dest: 
         raise DataError(f"{archive}: unknown archive type {kind!r} (expected tar.gz or zip)")
     with opener(archive) as read_member:
         for member, target in targets.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
             with read_member(member) as stream, atomic_file(target) as handle:
                 try:
                     got = _copy_hashed(stream, handle, limit=(sizes or {}).get(member),
@@ -252,17 +231,3 @@ def _zip_reader(archive: Path):
 
     with zipped:
         yield read
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -29,6 +29,7 @@ from typing import Any
 
 import torch
 
+from seqcli.atomic import atomic_file
 from seqcli.errors import CheckpointError
 
 FORMAT_VERSION = 1
@@ -41,19 +42,6 @@ KEY_VERSION, KEY_MODEL, KEY_OPTIMIZER = "format_version", "model", "optimizer"
 KEY_PROGRESS, KEY_RNG, KEY_STATE, KEY_SCALER = "progress", "rng", "carried_state", "scaler"
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def atomic_write_bytes(path: Path, write) -> None:
     """Call `write(handle)` on a temp file beside `path`, fsync it, then rename it into place.
 
@@ -61,22 +49,11 @@ def atomic_write_bytes(path: Path, write) -> None:
     previous `path` untouched; file-system errors become one CheckpointError naming the file.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        with open(tmp, "wb") as handle:
+        with atomic_file(path) as handle:
             write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as err:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-        if isinstance(err, OSError):
-            raise CheckpointError(write_failure(path, err)) from None
-        raise
-    _fsync_dir(path.parent)
+    except OSError as err:
+        raise CheckpointError(write_failure(path, err)) from None
 
 
 def remove_stale_temps(run_dir: Path) -> list[Path]:

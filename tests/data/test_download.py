@@ -53,7 +53,7 @@ def closed_port_url() -> str:
 
 
 def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".part"))
+    return sorted(p.name for p in folder.iterdir() if ".tmp-" in p.name)
 
 
 def test_download_streams_verifies_and_reports_progress(server, tmp_path):
@@ -124,7 +124,7 @@ def test_connection_refused_and_http_errors(server, tmp_path):
         download(closed_port_url(), tmp_path / "x", timeout=5)
     with pytest.raises(DownloadError, match="404"):
         download(f"{url}/missing.txt", tmp_path / "x")
-    assert list(tmp_path.glob("*.part")) == [] and not (tmp_path / "x").exists()
+    assert list(tmp_path.glob(".*.tmp-*")) == [] and not (tmp_path / "x").exists()
 
 
 def test_file_url(tmp_path):

@@ -135,7 +135,7 @@ def test_checksum_mismatch_deletes_the_temp_file_and_says_so(monkeypatch, tmp_pa
 
     class Watching(io.BytesIO):
         def read(self, size=-1):  # while the download runs, its temp file exists
-            seen.extend(p.name for p in (cache / "corpora" / "tiny").glob(".*.part"))
+            seen.extend(p.name for p in (cache / "corpora" / "tiny").glob(".*.tmp-*"))
             return super().read(size)
 
     monkeypatch.setattr(dl, "_open_url", lambda url, timeout: Watching(
