@@ -33,7 +33,7 @@ MAX_SEED = 2**32  # seeds are mixed with epoch numbers into torch seeds, which m
 class ModelConfig:
     cell: str = "lstm"
     num_layers: int = 2
-    hidden_size: int = 512
+    hidden_size: int = 384
     embedding_size: int = 128
     dropout: float = 0.25
     bidirectional: bool = False
@@ -47,7 +47,7 @@ class DataConfig:
     corpus: str = "timemachine"
     tokenizer: str = "char"
     seq_len: int = 128
-    batch_size: int = 64
+    batch_size: int = 32
     val_fraction: float = 0.1
     partition: str = "sequential"
     vocab_size: int = 8000  # word/bpe only
@@ -63,14 +63,14 @@ class DataConfig:
 class TrainConfig:
     epochs: int = 40
     max_steps: int | None = None
-    max_minutes: float | None = None
+    max_minutes: float | None = 5.0  # the default run fits in ~5 minutes on 2 CPU cores
     lr: float = 3e-3
     optimizer: str = "adamw"
     weight_decay: float = 0.01
     schedule: str = "cosine"
     warmup_steps: int = 50
     clip: float = 1.0
-    eval_every: int = 200
+    eval_every: int = 100
     eval_batches: int | None = None
     patience: int | None = None
     device: str = "auto"
@@ -188,7 +188,9 @@ def validate(run: RunConfig) -> None:
     for name, (value, top) in limits.items():
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= top:
             raise ConfigError(f"{name} must be an integer from 1 to {top}; got {value!r}")
-    for name, value in (("--max-steps", t.max_steps), ("--max-minutes", t.max_minutes),
+    if t.max_minutes is not None and not (_finite(t.max_minutes) and t.max_minutes >= 0):
+        raise ConfigError(f"--max-minutes must be >= 0 (0: no time limit); got {t.max_minutes!r}")
+    for name, value in (("--max-steps", t.max_steps),
                         ("--eval-every", t.eval_every), ("--patience", t.patience),
                         ("--eval-batches", t.eval_batches)):
         _positive(value, name, allow_none=True)
@@ -227,7 +229,7 @@ CLASSIFY_DEFAULTS = {
     ("data", "corpus"): "sst2", ("data", "tokenizer"): "word", ("data", "batch_size"): 64,
     ("data", "lowercase"): True, ("data", "min_frequency"): 1, ("data", "vocab_size"): 30000,
     ("train", "epochs"): 6, ("train", "lr"): 2e-3, ("train", "eval_every"): 500,
-    ("train", "patience"): 4, ("train", "warmup_steps"): 100,
+    ("train", "patience"): 4, ("train", "warmup_steps"): 100, ("train", "max_minutes"): 14.0,
 }
 
 # Settings that may change when a run is resumed; everything else is fixed by the run.

@@ -57,9 +57,9 @@ def learning_rate(config: TrainConfig, step: int, total_steps: int,
                   time_fraction: float = 0.0) -> float:
     """Linear warm-up, then cosine decay to a tenth of the peak (or constant).
 
-    With --max-minutes the decay follows whichever budget runs out first, steps or time, so a
-    time-limited run still ends at a low learning rate (such runs resume close to, but not
-    bit-for-bit like, an uninterrupted one; step budgets resume exactly).
+    With --max-minutes (and no --max-steps) the decay follows whichever budget runs out first,
+    epochs or time, so a time-limited run still ends at a low learning rate; such runs resume
+    close to, but not bit-for-bit like, an uninterrupted one. Step budgets resume exactly.
     """
     warmup = min(config.warmup_steps, max(0, total_steps // 10))
     if warmup and step < warmup:
@@ -223,7 +223,9 @@ class Trainer:
         return "completed"
 
     def _train_step(self, batch) -> tuple[float, float, int]:
-        budget = (self.config.max_minutes or 0) * 60
+        # A time budget shapes the schedule only when no step budget is given, so step-budgeted
+        # runs stay bit-for-bit reproducible (and exactly resumable).
+        budget = (self.config.max_minutes or 0) * 60 if self.config.max_steps is None else 0
         lr = learning_rate(self.config, self.progress.step, self.total_steps,
                            self.progress.train_seconds / budget if budget else 0.0)
         for group in self.optimizer.param_groups:

@@ -125,7 +125,7 @@ CASES = [
           ("--dropout", "-0.1", r" in \[0, 1\)"), ("--dropout", "nan", r" a finite number"),
           ("--val-fraction", "0", r" in \(0, 1\)"), ("--val-fraction", "1", r" in \(0, 1\)"),
           ("--weight-decay", "nan", r" a finite number"), ("--max-steps", "0", r" a positive"),
-          ("--max-minutes", "-1", r" a positive"), ("--eval-every", "0", r" a positive"),
+          ("--max-minutes", "-1", r" >= 0 \(0: no time limit\)"), ("--eval-every", "0", r" a positive"),
           ("--patience", "0", r" a positive"), ("--vocab-size", "0", r" an integer"),
           ("--max-length", "0", r" an integer"), ("--seed", "-1", r" an integer from 0"),
           ("--seed", str(2**64), r" an integer from 0"),
