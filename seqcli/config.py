@@ -33,9 +33,9 @@ MAX_SEED = 2**32  # seeds are mixed with epoch numbers into torch seeds, which m
 class ModelConfig:
     cell: str = "lstm"
     num_layers: int = 2
-    hidden_size: int = 384
-    embedding_size: int = 128
-    dropout: float = 0.25
+    hidden_size: int = 256
+    embedding_size: int = 64
+    dropout: float = 0.2
     bidirectional: bool = False
     impl: str = "fused"
     tie_weights: bool = False
