@@ -120,12 +120,12 @@ def _candidate(name: str, settings: TrainBenchSettings, vocab_size: int,
 
 def seqcli_step(settings: TrainBenchSettings, vocab_size: int, train_ids: torch.Tensor,
                 placement: Placement, impl: str, run_dir: Path) -> Callable[[], int]:
-    """One step of seqcli's real training loop per call (``Trainer._train_step``)."""
+    """One step of seqcli's real training loop per call (``Trainer.train_step``)."""
     trainer = _trainer(settings, vocab_size, train_ids, placement, impl, run_dir)
     batches = _endless(trainer.task.batches)
 
     def run() -> int:
-        return trainer._train_step(next(batches))[2]
+        return trainer.train_step(next(batches))[2]
 
     return run
 
@@ -160,7 +160,7 @@ def precision_quality(settings: TrainBenchSettings, vocab_size: int, train_ids: 
         trainer = _trainer(settings, vocab_size, train_ids, placement, "fused", tmp / precision)
         batches = _endless(trainer.task.batches)
         for _ in range(settings.quality_steps):
-            trainer._train_step(next(batches))
+            trainer.train_step(next(batches))
         result = evaluate_stream(trainer.model, val_ids, settings.batch_size, settings.seq_len,
                                  placement, max_batches=QUALITY_EVAL_BATCHES)
         losses[precision] = result["loss"]

@@ -207,7 +207,7 @@ class Trainer:
                 if stop.requested:
                     return "interrupted"
                 tick = time.perf_counter()
-                loss, norm, items = self._train_step(batch)
+                loss, norm, items = self.train_step(batch)
                 p.step, p.batch, p.items = p.step + 1, p.batch + 1, p.items + items
                 p.train_seconds += time.perf_counter() - tick
                 window_items += items
@@ -222,7 +222,8 @@ class Trainer:
             p.epoch, p.batch, self.state = p.epoch + 1, 0, None
         return "completed"
 
-    def _train_step(self, batch) -> tuple[float, float, int]:
+    def train_step(self, batch) -> tuple[float, float, int]:
+        """One optimizer step on one batch -> (loss, gradient norm, items); `bench` times it."""
         # A time budget shapes the schedule only when no step budget is given, so step-budgeted
         # runs stay bit-for-bit reproducible (and exactly resumable).
         budget = (self.config.max_minutes or 0) * 60 if self.config.max_steps is None else 0
