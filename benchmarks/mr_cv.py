@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("extra", nargs="*", help="extra `seqcli train` arguments (after --)")
     options = parser.parse_args()
     env = dict(os.environ)
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see benchmarks/sst2.py
     if options.threads:
         env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(options.threads)
     data_dir = Path(env["SEQCLI_DATA"]) if env.get("SEQCLI_DATA") else None

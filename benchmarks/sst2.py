@@ -7,6 +7,11 @@ the best checkpoint with ``seqcli evaluate --corpus sst2 --format json`` (the GL
 sentences) and prints one JSON report: dev accuracy and macro-F1, wall-clock seconds, and the
 exact commands. Anything after ``--`` is passed to `seqcli train` (e.g. ``-- --max-minutes 5``).
 Run directories go to benchmarks/out/ (git-ignored) unless ``--runs`` says otherwise.
+
+``OMP_WAIT_POLICY=PASSIVE`` is set unless the environment already sets it: on a machine whose
+cores are shared with other work, OpenMP's default spinning barriers make two-thread training
+several times slower (see the speed section of RESULTS.md); on an idle machine it changes
+nothing measurable.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ def main() -> None:
     parser.add_argument("extra", nargs="*", help="extra `seqcli train` arguments (after --)")
     options = parser.parse_args()
     env = dict(os.environ, SEQCLI_RUNS=str(options.runs))
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if "SEQCLI_DATA" not in env:
         print("note: SEQCLI_DATA is not set; the corpus comes from the cache or a download",
               file=sys.stderr)
@@ -59,6 +65,7 @@ def main() -> None:
         "train_seconds": round(summary["train_seconds"], 1), "steps": summary["steps"],
         "best_step": summary["best_step"], "stopped_by": summary["stopped_by"],
         "device": summary.get("device"), "threads": options.threads or os.cpu_count(),
+        "omp_wait_policy": env["OMP_WAIT_POLICY"],
         "run_dir": summary["run_dir"],
         "commands": [shlex.join(["seqcli", *train_args]), shlex.join(["seqcli", *eval_args])],
     }

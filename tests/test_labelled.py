@@ -94,14 +94,17 @@ def test_malformed_jsonl(tmp_path, body, message):
 
 
 def test_folder_per_label_imdb_layout(tmp_path):
+    tmp_path = tmp_path / "train"
     for label, texts in {"pos": ["great", "lovely"], "neg": ["dull"], "unsup": ["??"]}.items():
-        (tmp_path / label).mkdir()
+        (tmp_path / label).mkdir(parents=True)
         for i, text in enumerate(texts):
             write(tmp_path / label / f"{i}_7.txt", text + "\n")
     write(tmp_path / "urls_pos.txt", "http://x\n")
     data = read_labelled(tmp_path)
     assert Counter(data.labels) == {"pos": 2, "neg": 1}
     assert sorted(data.texts) == ["dull", "great", "lovely"]
+    with pytest.raises(DataError, match="pass one of them"):  # aclImdb/ rather than aclImdb/train
+        read_labelled(tmp_path.parent)
 
 
 CP1252 = "it\x92s a \x93gem\x94 \x97 truly\x85 caf\xe9\n"

@@ -193,6 +193,10 @@ def read_folder(path: Path, *, encoding: str | None = None) -> LabelledData:
     """Folder-per-label of .txt documents, or paired files (one file per label)."""
     subdirs = sorted(d for d in path.iterdir() if d.is_dir() and not d.name.startswith(".")
                      and d.name not in SKIPPED_FOLDERS and any(d.glob("*.txt")))
+    nested = [d.name for d in subdirs if any(d.glob("*/*.txt"))]
+    if nested:  # e.g. aclImdb/ itself: train/ and test/ each hold pos/ and neg/
+        raise DataError(f"{path}: holds folders of labelled folders ({', '.join(nested)}); "
+                        f"pass one of them, e.g. {path / nested[-1]}")
     if subdirs:
         texts, labels = [], []
         for folder in subdirs:
