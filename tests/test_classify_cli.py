@@ -123,8 +123,8 @@ def test_resume_continues_a_classifier(setup, tmp_path):
 def test_class_weights_and_pretrained_embeddings(setup, tmp_path):
     root, env, _, _ = setup
     skewed = tmp_path / "skewed.jsonl"
-    rows = make_rows(90, 2)
-    rows = [r for r in rows if r[1] == "negative"][:40] + [r for r in rows if r[1] == "positive"][:5]
+    both = make_rows(90, 2)
+    rows = [r for r in both if r[1] == "negative"][:40] + [r for r in both if r[1] == "positive"][:5]
     skewed.write_text("".join(json.dumps({"text": t, "label": l}) + "\n" for t, l in rows))
     vectors = tmp_path / "vectors.txt"
     vectors.write_text("great 1 1 1 1\nawful -1 -1 -1 -1\n")
