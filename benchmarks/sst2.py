@@ -8,10 +8,10 @@ sentences) and prints one JSON report: dev accuracy and macro-F1, wall-clock sec
 exact commands. Anything after ``--`` is passed to `seqcli train` (e.g. ``-- --max-minutes 5``).
 Run directories go to benchmarks/out/ (git-ignored) unless ``--runs`` says otherwise.
 
-``OMP_WAIT_POLICY=PASSIVE`` is set unless the environment already sets it: on a machine whose
-cores are shared with other work, OpenMP's default spinning barriers make two-thread training
-several times slower (see the speed section of RESULTS.md); on an idle machine it changes
-nothing measurable.
+Time it on a machine with nothing else running: with other work on the cores, OpenMP's
+spinning barriers make two-thread training several times slower (see the speed section of
+RESULTS.md). ``OMP_WAIT_POLICY=PASSIVE`` avoids that collapse on a loaded machine but costs
+about a quarter of the speed on an idle one, so it is not set here.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ def main() -> None:
     parser.add_argument("extra", nargs="*", help="extra `seqcli train` arguments (after --)")
     options = parser.parse_args()
     env = dict(os.environ, SEQCLI_RUNS=str(options.runs))
-    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if "SEQCLI_DATA" not in env:
         print("note: SEQCLI_DATA is not set; the corpus comes from the cache or a download",
               file=sys.stderr)
@@ -65,7 +64,7 @@ def main() -> None:
         "train_seconds": round(summary["train_seconds"], 1), "steps": summary["steps"],
         "best_step": summary["best_step"], "stopped_by": summary["stopped_by"],
         "device": summary.get("device"), "threads": options.threads or os.cpu_count(),
-        "omp_wait_policy": env["OMP_WAIT_POLICY"],
+        "omp_wait_policy": env.get("OMP_WAIT_POLICY"),
         "run_dir": summary["run_dir"],
         "commands": [shlex.join(["seqcli", *train_args]), shlex.join(["seqcli", *eval_args])],
     }

@@ -80,6 +80,13 @@ for k, plan in enumerate(plans):
     pid = os.fork()
     if pid == 0:  # the training process
         code = 97
+        # A second Ctrl-C may land after seqcli has returned, in this harness's own code: only
+        # seqcli's handling of it is under test, so from then on the harness ignores SIGINT.
+        inside = [True]
+        def interrupt(signum, frame, inside=inside):
+            if inside[0]:
+                raise KeyboardInterrupt
+        signal.signal(signal.SIGINT, interrupt)
         try:
             fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
             os.dup2(fd, 1); os.dup2(fd, 2)
@@ -91,11 +98,15 @@ for k, plan in enumerate(plans):
                         os.kill(os.getpid(), signal.SIGKILL)
                     return real(src, dst)
                 os.replace = dying
-            app(argv, prog_name="seqcli")
+            try:
+                app(argv, prog_name="seqcli")
+            finally:
+                inside[0] = False
             code = 0
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else 1
         except BaseException:
+            inside[0] = False
             import traceback; traceback.print_exc()
             code = 98
         finally:
