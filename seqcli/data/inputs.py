@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from seqcli.data.labelled import TEXT_NAMES, json_key
+from seqcli.data.labelled import TEXT_NAMES, csv_error_reason, json_key
 from seqcli.data.text import open_text_stream, read_text
 from seqcli.errors import DataError
 
@@ -82,7 +82,8 @@ def _from_lines(source: str, lines: Iterable[str], document: bool) -> Iterator[I
 def _from_table(source: str, path: Path, delimiter: str,
                 text_column: str | None) -> Iterator[InputText]:
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    reader = csv.reader(iter_lines(path), delimiter=delimiter, quoting=quoting)
+    reader = csv.reader(iter_lines(path), delimiter=delimiter, quoting=quoting,
+                        strict=True)
     column, line = None, 1
     try:
         for fields in reader:
@@ -98,7 +99,7 @@ def _from_table(source: str, path: Path, delimiter: str,
             if fields[column].strip():
                 yield InputText(source, start, fields[column].strip())
     except csv.Error as err:
-        raise DataError(f"{path}:{line}: malformed row ({err})") from None
+        raise DataError(f"{path}:{line}: malformed row ({csv_error_reason(err)})") from None
 
 
 def _text_column(first: list[str], declared: str | None, path: Path) -> tuple[int, bool]:

@@ -76,7 +76,8 @@ def parse_table(text: str, delimiter: str, path: Path, *, text_column: str | Non
                 label_column: str | None = None) -> LabelledData:
     """Rows of a CSV/TSV document -> LabelledData, with header detection."""
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quoting=quoting)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quoting=quoting,
+                        strict=True)
     rows, line = [], 1
     try:
         for fields in reader:
@@ -84,7 +85,7 @@ def parse_table(text: str, delimiter: str, path: Path, *, text_column: str | Non
                 rows.append((line, fields))
             line = reader.line_num + 1
     except csv.Error as err:
-        raise DataError(f"{path}:{line}: malformed row ({err})") from None
+        raise DataError(f"{path}:{line}: malformed row ({csv_error_reason(err)})") from None
     if not rows:
         raise DataError(f"{path}: has no rows")
     text_i, label_i, header = find_columns(rows, text_column, label_column, path)
@@ -99,14 +100,27 @@ def parse_table(text: str, delimiter: str, path: Path, *, text_column: str | Non
     return checked(LabelledData(texts, labels, str(path)))
 
 
+def csv_error_reason(err: Exception) -> str:
+    """The csv module's complaint in words a user can act on."""
+    reason = str(err)
+    if "unexpected end of data" in reason:
+        return "a quote opened here is never closed"
+    if "field larger than field limit" in reason:
+        return f"a field is longer than {csv.field_size_limit():,} characters"
+    return reason
+
+
 def find_columns(rows: list[tuple[int, list[str]]], text_column: str | None,
                  label_column: str | None, path: Path) -> tuple[int, int, bool]:
     """(text index, label index, first row is a header) for a table's rows."""
     first = [f.strip().lower() for f in rows[0][1]]
     declared = [c for c in (text_column, label_column) if c is not None]
+    # A first row naming a text or a label column is a header: with two columns, the other
+    # one is the label (or the text), so "text,sentiment_score" needs no declaration.
+    known = [n for n in TEXT_NAMES + LABEL_NAMES if n in first]
     named = any(c.lower() in first for c in declared) or (
-        not declared and any(n in first for n in TEXT_NAMES)
-        and any(n in first for n in LABEL_NAMES))
+        not declared and bool(known) and (len(first) == 2 or (
+            any(n in first for n in TEXT_NAMES) and any(n in first for n in LABEL_NAMES))))
     if named or declared:
         text_i = _column(first, text_column, TEXT_NAMES, path, "text", named)
         label_i = _column(first, label_column, LABEL_NAMES, path, "label", named)

@@ -85,6 +85,11 @@ def load_splits(config: RunConfig, locations, console: Console | None) -> Splits
     if val is not None:
         return Splits(train, val, "the corpus' validation split")
     train_idx, val_idx = stratified_split(train.labels, d.val_fraction, config.train.seed)
+    if not val_idx:
+        counts = Counter(train.labels)
+        raise DataError(f"{train.source}: too few examples to hold any out for validation "
+                        f"(every class has one: {', '.join(sorted(counts))}); add examples "
+                        f"or give a validation file with --validation")
     return Splits(train.subset(train_idx), train.subset(val_idx),
                   f"stratified {d.val_fraction:g} of the training data (seed {config.train.seed})")
 
