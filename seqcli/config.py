@@ -70,6 +70,7 @@ class TrainConfig:
     schedule: str = "cosine"
     warmup_steps: int = 50
     clip: float = 1.0
+    ema: float = 0.0  # decay of the evaluated weight average; 0: evaluate the live weights
     eval_every: int = 100
     eval_batches: int | None = None
     patience: int | None = None
@@ -211,6 +212,8 @@ def validate(run: RunConfig) -> None:
         raise ConfigError(f"--val-fraction must be in (0, 1); got {d.val_fraction!r}")
     if t.weight_decay < 0 or t.warmup_steps < 0 or d.min_frequency < 1:
         raise ConfigError("--weight-decay and --warmup-steps must be >= 0, --min-frequency >= 1")
+    if not _finite(t.ema) or not 0.0 <= t.ema < 1.0:
+        raise ConfigError(f"--ema must be in [0, 1) (0: off); got {t.ema!r}")
     if t.lr > 100:
         raise ConfigError(f"--lr {t.lr} is absurdly large (expected well below 100)")
     if run.task == "lm" and m.bidirectional:

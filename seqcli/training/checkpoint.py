@@ -40,6 +40,7 @@ METRICS_FILE, SUMMARY_FILE = "metrics.jsonl", "summary.json"
 # Keys inside a checkpoint file.
 KEY_VERSION, KEY_MODEL, KEY_OPTIMIZER = "format_version", "model", "optimizer"
 KEY_PROGRESS, KEY_RNG, KEY_STATE, KEY_SCALER = "progress", "rng", "carried_state", "scaler"
+KEY_AVERAGE = "weight_average"  # WeightAverage state when --ema is on
 
 
 def atomic_write_bytes(path: Path, write) -> None:

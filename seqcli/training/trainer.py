@@ -9,6 +9,7 @@ stopped (weights, optimizer, step, epoch position, RNG, the carried recurrent st
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import threading
@@ -23,6 +24,7 @@ from seqcli.config import TrainConfig
 from seqcli.device import Placement
 from seqcli.errors import TrainingError
 from seqcli.training import checkpoint as ckpt
+from seqcli.training.averaging import WeightAverage
 from seqcli.training.reporting import Reporter
 
 LOG_EVERY = 10
@@ -105,6 +107,7 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.reporter = reporter or Reporter()
         self.optimizer = build_optimizer(self.model, config)
+        self.average = WeightAverage(self.model, config.ema) if config.ema else None
         self.scaler = torch.amp.GradScaler(placement.device.type,
                                            enabled=placement.precision == "fp16")
         self.progress = Progress()
@@ -128,6 +131,8 @@ class Trainer:
         if payload.get(ckpt.KEY_SCALER):
             self.scaler.load_state_dict(payload[ckpt.KEY_SCALER])
         self.progress = Progress(**payload[ckpt.KEY_PROGRESS])
+        if self.average is not None and payload.get(ckpt.KEY_AVERAGE):
+            self.average.load_state_dict(payload[ckpt.KEY_AVERAGE])
         rng = payload.get(ckpt.KEY_RNG) or {}
         if "cpu" in rng:
             torch.set_rng_state(rng["cpu"])
@@ -151,6 +156,7 @@ class Trainer:
             ckpt.KEY_MODEL: _cpu_state(self.model), ckpt.KEY_OPTIMIZER: self.optimizer.state_dict(),
             ckpt.KEY_SCALER: self.scaler.state_dict() if self.scaler.is_enabled() else None,
             ckpt.KEY_PROGRESS: asdict(self.progress), ckpt.KEY_RNG: rng, ckpt.KEY_STATE: carried,
+            ckpt.KEY_AVERAGE: self.average.state_dict() if self.average is not None else None,
         })
 
     def _save_best(self, metrics: dict[str, float]) -> None:
@@ -162,16 +168,17 @@ class Trainer:
     # ----- evaluation --------------------------------------------------------------------
     def _evaluate(self) -> bool:
         """Evaluate, keep the best weights, and say whether early stopping should fire."""
-        metrics = self.task.evaluate(self.model, self.placement)
-        self._evaluated_at = self.progress.step
-        value = metrics[self.task.monitor]
-        p = self.progress
-        better = p.best is None or (value < p.best if self.task.monitor_mode == "min"
-                                    else value > p.best)
-        if better:
-            p.best, p.best_step, p.best_metrics, p.bad_evals = value, p.step, metrics, 0
-            self._save_best(metrics)
-        else:
+        with self._evaluated_weights():
+            metrics = self.task.evaluate(self.model, self.placement)
+            self._evaluated_at = self.progress.step
+            value = metrics[self.task.monitor]
+            p = self.progress
+            better = p.best is None or (value < p.best if self.task.monitor_mode == "min"
+                                        else value > p.best)
+            if better:
+                p.best, p.best_step, p.best_metrics, p.bad_evals = value, p.step, metrics, 0
+                self._save_best(metrics)
+        if not better:
             p.bad_evals += 1
         self._save_last()
         ckpt.append_jsonl(self.run_dir / ckpt.METRICS_FILE,
@@ -179,6 +186,10 @@ class Trainer:
         self.reporter.evaluation(p.step, metrics, better)
         patience = self.config.patience
         return patience is not None and p.bad_evals >= patience
+
+    def _evaluated_weights(self):
+        """The weights that are evaluated and kept as best: the average when there is one."""
+        return self.average.applied() if self.average is not None else contextlib.nullcontext()
 
     # ----- the loop ----------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
@@ -245,6 +256,8 @@ class Trainer:
             self._diverged(f"the gradient norm became {norm}")
         self.scaler.step(self.optimizer)
         self.scaler.update()
+        if self.average is not None:
+            self.average.update()
         self.state = state
         return value, norm, items
 

@@ -49,19 +49,20 @@ class StopAt(Reporter):
             self.trainer.request_stop()
 
 
-@pytest.mark.parametrize("partition", ["sequential", "random"])
-def test_resumed_run_matches_uninterrupted_run(tmp_path, partition):
-    full = make(tmp_path / "full", partition)
+@pytest.mark.parametrize("partition,ema", [("sequential", 0.0), ("random", 0.0),
+                                           ("sequential", 0.9)])
+def test_resumed_run_matches_uninterrupted_run(tmp_path, partition, ema):
+    full = make(tmp_path / "full", partition, ema=ema)
     summary = full.fit()
     assert summary["steps"] == 40 and summary["stopped_by"] == "max_steps"
 
-    part = make(tmp_path / "part", partition)
+    part = make(tmp_path / "part", partition, ema=ema)
     part.reporter = StopAt(20)
     part.reporter.trainer = part
     stopped = part.fit()
     assert stopped["stopped_by"] == "interrupted" and stopped["steps"] == 20
 
-    resumed = make(tmp_path / "part", partition)
+    resumed = make(tmp_path / "part", partition, ema=ema)
     resumed.restore(ckpt.load_checkpoint(tmp_path / "part" / ckpt.LAST_FILE))
     final = resumed.fit()
     assert final["steps"] == 40
@@ -71,6 +72,25 @@ def test_resumed_run_matches_uninterrupted_run(tmp_path, partition):
     assert final["val_loss"] == summary["val_loss"]
     for key, value in full.model.state_dict().items():
         assert torch.equal(value, resumed.model.state_dict()[key])
+    for a_best, b_best in zip(full.average.shadow, resumed.average.shadow) if ema else ():
+        assert torch.equal(a_best, b_best)
+
+
+def test_weight_average_is_what_gets_evaluated_and_kept_as_best(tmp_path):
+    trainer = make(tmp_path, max_steps=20, eval_every=20, ema=0.9)
+    seen = []
+    trainer.task.evaluate = lambda model, placement: (
+        seen.append([p.detach().clone() for p in model.parameters()]) or {"val_loss": 1.0})
+    trainer.fit()
+    assert trainer.average.updates == 20
+    for evaluated, shadow in zip(seen[0], trainer.average.shadow):
+        assert torch.equal(evaluated, shadow)
+    # training goes on from the live weights, which differ from the average
+    live = [p.detach().clone() for p in trainer.model.parameters()]
+    assert any(not torch.equal(v, s) for v, s in zip(live, trainer.average.shadow))
+    trainer.model.load_state_dict(ckpt.load_checkpoint(tmp_path / ckpt.BEST_FILE)[ckpt.KEY_MODEL])
+    for kept, shadow in zip(trainer.model.parameters(), trainer.average.shadow):
+        assert torch.equal(kept, shadow)
 
 
 def test_training_lowers_loss_and_writes_checkpoints(tmp_path):
