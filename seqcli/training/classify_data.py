@@ -18,7 +18,7 @@ from rich.console import Console
 from seqcli.config import RunConfig
 from seqcli.data.classify_batches import EncodedTexts, encode_texts
 from seqcli.data.labelled import LabelledData, read_labelled, read_paired, stratified_split
-from seqcli.data.registry import ResolvedCorpus, resolve_corpus
+from seqcli.data.registry import ResolvedCorpus, lookup, resolve_corpus
 from seqcli.data.tokenizers import Tokenizer, train_tokenizer
 from seqcli.errors import DataError
 from seqcli.training.classify_task import ClassifyTask, inverse_frequency_weights
@@ -40,13 +40,13 @@ class Splits:
 
 def resolve_labelled(corpus: str, locations, console: Console | None) -> ResolvedCorpus:
     """Local files of a labelled corpus name or path; language-model corpora are refused."""
-    resolved = resolve_corpus(corpus, data_dir=locations.data, cache_dir=locations.cache,
-                              console=console)
-    if resolved.corpus is not None and resolved.corpus.task != "classify":
+    found = lookup(corpus)  # refuse a plain-text corpus before fetching it
+    if not isinstance(found, Path) and found.task != "classify":
         raise DataError(f"corpus {corpus!r} is plain text for language models, without labels; "
                         f"a classifier needs labelled data (e.g. --corpus sst2, rt-polarity, "
                         f"or a CSV/TSV/JSONL file or labelled folder)")
-    return resolved
+    return resolve_corpus(corpus, data_dir=locations.data, cache_dir=locations.cache,
+                          console=console)
 
 
 def read_split(resolved: ResolvedCorpus, split: str, text_column: str | None = None,

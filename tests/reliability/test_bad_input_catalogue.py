@@ -98,6 +98,11 @@ CASES = [
       r"mirror holds a different file", env={"SEQCLI_DATA": "{mirror}"}),
     C("corpus-labelled-for-lm", train(corpus="rt-polarity"), 1, r"corpus 'rt-polarity' is a labelled",
       env={"SEQCLI_DATA": "{mirror}"}),
+    # refused from the registry entry alone: nothing is downloaded first (here: offline)
+    C("corpus-labelled-for-lm-not-fetched", train(corpus="sst2"), 1, r"corpus 'sst2' is a labelled"),
+    C("corpus-plain-for-classify-not-fetched", ["train", "--task", "classify", "--corpus",
+                                                "tinyshakespeare"], 1,
+      r"corpus 'tinyshakespeare' is plain text for language models"),
     C("evaluate-corpus-binary", ["evaluate", "--model", "{run}", "--corpus", "{files}/random.bin"],
       1, r"looks binary"),
     C("evaluate-corpus-missing", ["evaluate", "--model", "{run}", "--corpus", "{files}/gone.txt"],
