@@ -15,7 +15,7 @@ from rich.table import Table
 
 from seqcli.classification import Prediction, predict_items, run_labels
 from seqcli.cli.common import err_console, handle_errors, out_console, runs_root
-from seqcli.data.inputs import InputText, iter_inputs
+from seqcli.data.inputs import InputText, check_sources, iter_inputs
 from seqcli.runs import LoadedRun, load_run
 from seqcli.training.checkpoint import newest_run
 from seqcli.training.reporting import metrics_table
@@ -35,6 +35,7 @@ def classify(
     device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | mps.")] = "auto",
 ) -> None:
     """Label each text with a trained classifier, with its probability."""
+    check_sources(files)
     run_dir = model if model is not None else newest_run(runs_root(), "classify")
     run = load_run(run_dir, device=device, expect_task="classify")
     inputs = iter_inputs(files, document=document, text_column=text_column, stdin=sys.stdin)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from seqcli.data.labelled import TEXT_NAMES, csv_error_reason, json_key
-from seqcli.data.text import open_text_stream, read_text
+from seqcli.data.text import check_file, open_text_stream, read_text
 from seqcli.errors import DataError
 
 STDIN = "-"
@@ -30,6 +30,13 @@ class InputText:
     source: str  # the file as given, or "-" for stdin
     line: int | None  # 1-based line (row) number; None when the whole file is one text
     text: str
+
+
+def check_sources(sources: Iterable[str]) -> None:
+    """Fail on a missing file before any work (or output) starts, not halfway through."""
+    for source in sources:
+        if source != STDIN:
+            check_file(Path(source))
 
 
 def iter_inputs(sources: Iterable[str], *, document: bool = False,

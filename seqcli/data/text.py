@@ -49,7 +49,7 @@ def read_text_with_encoding(path: Path, *, encoding: str | None = None,
                             max_bytes: int | None = None) -> tuple[str, str]:
     """Like `read_text`, also returning the encoding that was used (e.g. "utf-8", "cp1252")."""
     path = Path(path)
-    size = _check_file(path)
+    size = check_file(path)
     if max_bytes is not None and size > max_bytes:
         raise DataError(f"{path}: is {size} bytes, more than the limit of {max_bytes} bytes")
     try:
@@ -97,7 +97,7 @@ def open_text_stream(path: Path, *, chunk_chars: int = 1 << 20,
     if chunk_chars < 1:
         raise ValueError(f"chunk_chars must be positive, got {chunk_chars}")
     path = Path(path)
-    _check_file(path)
+    check_file(path)
     try:
         handle = open(path, "rb")
         first = handle.read(max(chunk_chars, SAMPLE_BYTES))
@@ -129,7 +129,8 @@ def looks_binary(sample: bytes) -> bool:
     return bad / len(sample) > BINARY_RATIO
 
 
-def _check_file(path: Path) -> int:
+def check_file(path: Path) -> int:
+    """The size of a readable file; a missing path or a directory is a DataError."""
     try:
         info = path.stat()
     except FileNotFoundError:

@@ -242,6 +242,9 @@ CASES = [
           ("empty-folder", "folder", r"a labelled folder needs", ()),
           ("no-label-column", "nolabelcol.csv", r"nolabelcol\.csv: too few examples to hold any out", ()),
       ]),
+    # a mistyped file is named first, before a missing model (nothing to load yet)
+    C("classify-missing-file-and-no-model", ["classify", "--model", "{tmp}/no-run",
+                                             "{files}/gone.txt"], 1, r"gone\.txt: no such file"),
     *(C(f"classify-input-{name}", ["classify", "--model", "{crun}", f"{{files}}/{file}"], 1, pattern,
         marks=marks)
       for name, file, pattern, marks in [
