@@ -1,7 +1,7 @@
 """10-fold cross-validation on rt-polarity (MR, Pang & Lee 2005), through the real CLI.
 
     SEQCLI_DATA=/path/to/corpora python benchmarks/mr_cv.py [--folds 10] [--only 1,2]
-                                                             [-- EXTRA TRAIN ARGS]
+                                        [--jobs 2] [--threads N] [-- EXTRA TRAIN ARGS]
 
 Protocol (the usual one for MR, which has no standard split):
 
@@ -16,7 +16,8 @@ Protocol (the usual one for MR, which has no standard split):
 
 The report is the mean and standard deviation of the fold accuracies. ``--only`` runs a subset
 of folds (e.g. ``--only 1,2`` for a quick check); arguments after ``--`` are added to RECIPE
-(later flags win).
+(later flags win). ``--jobs 2`` trains two folds at once with one thread each, which on a
+2-core machine halves the wall time (these small models gain little from a second thread).
 """
 
 from __future__ import annotations
@@ -30,16 +31,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from seqcli.data.labelled import LabelledData, stratified_folds
 from seqcli.data.registry import resolve_corpus
 from seqcli.training.classify_data import read_split
 
-# The documented recipe for MR: the SST-2 defaults of `--task classify` (word BiLSTM, max
-# pooling, word dropout), with what a 10x smaller training set needs: more passes, an
-# evaluation every 50 steps (~1/3 epoch) and more patience, and a time limit per fold.
-RECIPE = ["--epochs", "10", "--eval-every", "50", "--patience", "10", "--max-minutes", "4"]
+# The documented recipe for MR: the `--task classify` architecture (word BiLSTM, max pooling,
+# word dropout) sized for a training set 7x smaller than SST-2's: embedding and hidden 128,
+# dropout 0.3, lr 3e-3, up to 15 passes with an evaluation every 50 steps (~1/3 epoch) and
+# early stopping after 8 evaluations without a gain, at most 4 minutes per fold. (The SST-2
+# defaults, 256/256 with dropout 0.5, reached only 69% on fold 1: too slow to learn from 9.6k
+# sentences in the time.)
+RECIPE = ["--embedding", "128", "--hidden", "128", "--dropout", "0.3", "--lr", "3e-3",
+          "--epochs", "15", "--eval-every", "50", "--patience", "8", "--max-minutes", "4"]
 SEED = 0
 
 
@@ -87,10 +93,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--only", default=None, help="comma-separated fold numbers (1-based)")
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per training process (default: cores / jobs)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="folds trained at once, each in its own process")
     parser.add_argument("extra", nargs="*", help="extra `seqcli train` arguments (after --)")
     options = parser.parse_args()
     env = dict(os.environ)
+    if options.jobs > 1 and not options.threads:  # keep threads x jobs within the cores
+        options.threads = max(1, (os.cpu_count() or 1) // options.jobs)
     if options.threads:
         env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(options.threads)
     data_dir = Path(env["SEQCLI_DATA"]) if env.get("SEQCLI_DATA") else None
@@ -100,17 +111,20 @@ def main() -> None:
     chosen = [int(k) for k in options.only.split(",")] if options.only \
         else list(range(1, options.folds + 1))
     recipe = RECIPE + options.extra
-    results = []
-    for k in chosen:
-        results.append(run_fold(k, data, folds, recipe, env))
-        print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    def one(k: int) -> dict:
+        result = run_fold(k, data, folds, recipe, env)
+        print(json.dumps(result), file=sys.stderr, flush=True)
+        return result
+
+    with ThreadPoolExecutor(max_workers=options.jobs) as pool:  # each fold is a subprocess
+        results = list(pool.map(one, chosen))
     accuracies = [r["accuracy"] for r in results]
     print(json.dumps({
         "benchmark": f"mr-{options.folds}fold-cv", "folds_run": chosen,
         "partial": len(chosen) < options.folds,
         "mean_accuracy": statistics.mean(accuracies),
         "std_accuracy": statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0,
-        "folds": results,
+        "jobs": options.jobs, "threads_per_job": options.threads, "folds": results,
         "command": shlex.join(["seqcli", "train", "--task", "classify", "--corpus",
                                "FOLD/train.jsonl", *recipe]),
     }, indent=2))
