@@ -46,6 +46,23 @@ def test_unusual_header_names_are_detected(tmp_path):
     assert data.texts == ["fine", "awful", "ok"] and data.labels == ["5", "1", "5"]
 
 
+@pytest.mark.parametrize("header, swap", [("review,rating", False), ("score,tweet", True),
+                                          ("sentiment,blurb", True)])
+def test_a_header_naming_one_known_column_is_a_header(tmp_path, header, swap):
+    rows = [("good film", "x"), ("bad film", "y"), ("fine film", "x")]
+    body = "".join(f"{b},{a}\n" if swap else f"{a},{b}\n" for a, b in rows)
+    data = read_labelled(write(tmp_path / "d.csv", f"{header}\n{body}"))
+    assert data.texts == [a for a, _ in rows] and data.labels == [b for _, b in rows]
+
+
+def test_unterminated_quote_is_reported_at_its_row(tmp_path):
+    path = write(tmp_path / "d.csv", 'text,label\ngood,pos\n"never closed,neg\nbad,neg\n')
+    with pytest.raises(DataError, match=r"d\.csv:3: malformed row \(a quote opened here"):
+        read_labelled(path)
+    with pytest.raises(DataError, match=r"d\.csv:3: malformed row \(a quote opened here"):
+        list(iter_inputs([str(path)]))
+
+
 def test_declared_columns_among_many(tmp_path):
     path = write(tmp_path / "d.csv", "id,body_text,score,extra\n1,nice,up,x\n2,poor,down,y\n")
     data = read_labelled(path, text_column="body_text", label_column="score")
