@@ -92,7 +92,7 @@ def train(
     schedule: Annotated[Optional[Schedule], _opt("--schedule", help="Learning-rate schedule after warm-up: cosine | constant. [cosine]", panel=T)] = None,
     warmup_steps: Annotated[Optional[int], _opt("--warmup-steps", help="Linear warm-up steps. [50]", panel=T)] = None,
     clip: Annotated[Optional[float], _opt("--clip", help="Clip the global gradient norm to this. [1.0]", panel=T)] = None,
-    ema: Annotated[Optional[float], _opt("--ema", help="Evaluate and keep a moving average of the weights with this decay (e.g. 0.999); 0: off. [0]", panel=T)] = None,
+    ema: Annotated[Optional[float], _opt("--ema", help="Evaluate and keep a moving average of the weights with this decay; 0: off. [lm: 0; classify: 0.999]", panel=T)] = None,
     eval_every: Annotated[Optional[int], _opt("--eval-every", help="Evaluate (and checkpoint) every N steps. [lm: 100]", panel=T)] = None,
     patience: Annotated[Optional[int], _opt("--patience", help="Early stop after N evaluations without improvement.", panel=T)] = None,
     class_weights: Annotated[Optional[str], _opt("--class-weights", help="Classifier: auto (inverse frequency) or none.", panel=T)] = None,
