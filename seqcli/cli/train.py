@@ -86,7 +86,7 @@ def train(
     epochs: Annotated[Optional[int], _opt("--epochs", help="Passes over the training data.", panel=T)] = None,
     max_steps: Annotated[Optional[int], _opt("--max-steps", help="Stop after this many optimizer steps.", panel=T)] = None,
     max_minutes: Annotated[Optional[float], _opt("--max-minutes", help="Stop after this much training time; 0: no limit. [lm: 5; classify: 14]", panel=T)] = None,
-    lr: Annotated[Optional[float], _opt("--lr", help="Peak learning rate. [lm: 3e-3]", panel=T)] = None,
+    lr: Annotated[Optional[float], _opt("--lr", help="Peak learning rate. [lm: 5e-3; classify: 2e-3]", panel=T)] = None,
     optimizer: Annotated[Optional[Optim], _opt("--optimizer", help="adamw | sgd. [adamw]", panel=T)] = None,
     weight_decay: Annotated[Optional[float], _opt("--weight-decay", help="AdamW weight decay. [0.01]", panel=T)] = None,
     schedule: Annotated[Optional[Schedule], _opt("--schedule", help="Learning-rate schedule after warm-up: cosine | constant. [cosine]", panel=T)] = None,
