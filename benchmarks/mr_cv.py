@@ -40,11 +40,10 @@ from seqcli.training.classify_data import read_split
 
 # The documented recipe for MR: the `--task classify` architecture (word BiLSTM, max pooling,
 # word dropout) sized for a training set 7x smaller than SST-2's: embedding and hidden 128,
-# dropout 0.3, lr 3e-3, up to 15 passes with an evaluation every 50 steps (~1/3 epoch) and
-# early stopping after 8 evaluations without a gain, no weight average (measured as no gain
-# here, see RESULTS.md), at most 4 minutes per fold. (The SST-2
-# defaults, 256/256 with dropout 0.5, reached only 69% on fold 1: too slow to learn from 9.6k
-# sentences in the time.)
+# dropout 0.3, lr 3e-3, up to 15 passes with an evaluation every 50 steps (~1/3 epoch), early
+# stopping after 8 evaluations without a gain, no weight average (no gain here, see
+# RESULTS.md), at most 4 minutes per fold. The SST-2 defaults (256/256, dropout 0.5) reached
+# only 69% on fold 1: too slow to learn from 9.6k sentences in the time.
 RECIPE = ["--embedding", "128", "--hidden", "128", "--dropout", "0.3", "--lr", "3e-3",
           "--epochs", "15", "--eval-every", "50", "--patience", "8", "--ema", "0",
           "--max-minutes", "4"]
@@ -113,6 +112,7 @@ def main() -> None:
     chosen = [int(k) for k in options.only.split(",")] if options.only \
         else list(range(1, options.folds + 1))
     recipe = RECIPE + options.extra
+
     def one(k: int) -> dict:
         result = run_fold(k, data, folds, recipe, env)
         print(json.dumps(result), file=sys.stderr, flush=True)

@@ -115,12 +115,12 @@ def find_columns(rows: list[tuple[int, list[str]]], text_column: str | None,
     """(text index, label index, first row is a header) for a table's rows."""
     first = [f.strip().lower() for f in rows[0][1]]
     declared = [c for c in (text_column, label_column) if c is not None]
-    # A first row naming a text or a label column is a header: with two columns, the other
-    # one is the label (or the text), so "text,sentiment_score" needs no declaration.
-    known = [n for n in TEXT_NAMES + LABEL_NAMES if n in first]
-    named = any(c.lower() in first for c in declared) or (
-        not declared and bool(known) and (len(first) == 2 or (
-            any(n in first for n in TEXT_NAMES) and any(n in first for n in LABEL_NAMES))))
+    # A first row naming both columns is a header; with two columns, naming one is enough (the
+    # other is the label, or the text), so "text,sentiment_score" needs no declaration.
+    has_text = any(n in first for n in TEXT_NAMES)
+    has_label = any(n in first for n in LABEL_NAMES)
+    named = any(c.lower() in first for c in declared) or not declared and (
+        (has_text and has_label) or (len(first) == 2 and (has_text or has_label)))
     if named or declared:
         text_i = _column(first, text_column, TEXT_NAMES, path, "text", named)
         label_i = _column(first, label_column, LABEL_NAMES, path, "label", named)

@@ -170,13 +170,19 @@ def locate_file(file: CorpusFile, *, data_dir: Path | None,
 
 def resolve_corpus(name_or_path: str, *, data_dir: Path | None, cache_dir: Path,
                    allow_download: bool = True, console: Console | None = None,
-                   timeout: float = DEFAULT_TIMEOUT) -> ResolvedCorpus:
-    """Local files for a corpus name or path (see the module docstring for the order)."""
+                   timeout: float = DEFAULT_TIMEOUT, task: str | None = None) -> ResolvedCorpus:
+    """Local files for a corpus name or path (see the module docstring for the order).
+
+    With `task`, a registry corpus made for the other task is refused before anything is
+    located or downloaded.
+    """
     found = lookup(name_or_path)
     if isinstance(found, Path):
         key = found.name or str(found)
         return ResolvedCorpus(None, {key: found}, {key: "path"}, found)
     corpus = found
+    if task is not None and corpus.task != task:
+        raise DataError(_wrong_task(corpus, task))
     located = {f.path: locate_file(f, data_dir=data_dir, cache_dir=cache_dir) for f in corpus.files}
     missing = [p for p, hit in located.items() if hit is None]
     if missing and not allow_download:
@@ -196,6 +202,15 @@ def resolve_corpus(name_or_path: str, *, data_dir: Path | None, cache_dir: Path,
              for o in origins.values()}
     root = bases.pop() if len(bases) == 1 else None
     return ResolvedCorpus(corpus, MappingProxyType(paths), MappingProxyType(origins), root)
+
+
+def _wrong_task(corpus: Corpus, task: str) -> str:
+    if task == "lm":
+        return (f"corpus {corpus.name!r} is a labelled ({corpus.task}) corpus; "
+                f"use it with --task classify")
+    return (f"corpus {corpus.name!r} is plain text for language models, without labels; "
+            f"a classifier needs labelled data (e.g. --corpus sst2, rt-polarity, "
+            f"or a CSV/TSV/JSONL file or labelled folder)")
 
 
 def download_corpus(corpus: Corpus, *, cache_dir: Path, only: list[str] | None = None,

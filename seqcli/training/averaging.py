@@ -32,7 +32,7 @@ class WeightAverage:
         """Fold the live weights into the average (after each optimizer step)."""
         self.updates += 1
         decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
-        torch._foreach_lerp_(self.shadow, [p.detach() for p in self._params], 1.0 - decay)
+        torch._foreach_lerp_(self.shadow, self._params, 1.0 - decay)
 
     @contextmanager
     def applied(self) -> Iterator[None]:

@@ -18,7 +18,7 @@ from rich.console import Console
 from seqcli.config import RunConfig
 from seqcli.data.classify_batches import EncodedTexts, encode_texts
 from seqcli.data.labelled import LabelledData, read_labelled, read_paired, stratified_split
-from seqcli.data.registry import ResolvedCorpus, lookup, resolve_corpus
+from seqcli.data.registry import ResolvedCorpus, resolve_corpus
 from seqcli.data.tokenizers import Tokenizer, train_tokenizer
 from seqcli.errors import DataError
 from seqcli.training.classify_task import ClassifyTask, inverse_frequency_weights
@@ -40,13 +40,8 @@ class Splits:
 
 def resolve_labelled(corpus: str, locations, console: Console | None) -> ResolvedCorpus:
     """Local files of a labelled corpus name or path; language-model corpora are refused."""
-    found = lookup(corpus)  # refuse a plain-text corpus before fetching it
-    if not isinstance(found, Path) and found.task != "classify":
-        raise DataError(f"corpus {corpus!r} is plain text for language models, without labels; "
-                        f"a classifier needs labelled data (e.g. --corpus sst2, rt-polarity, "
-                        f"or a CSV/TSV/JSONL file or labelled folder)")
     return resolve_corpus(corpus, data_dir=locations.data, cache_dir=locations.cache,
-                          console=console)
+                          console=console, task="classify")
 
 
 def read_split(resolved: ResolvedCorpus, split: str, text_column: str | None = None,
@@ -86,10 +81,10 @@ def load_splits(config: RunConfig, locations, console: Console | None) -> Splits
         return Splits(train, val, "the corpus' validation split")
     train_idx, val_idx = stratified_split(train.labels, d.val_fraction, config.train.seed)
     if not val_idx:
-        counts = Counter(train.labels)
+        labels = ", ".join(sorted(set(train.labels)))
         raise DataError(f"{train.source}: too few examples to hold any out for validation "
-                        f"(every class has one: {', '.join(sorted(counts))}); add examples "
-                        f"or give a validation file with --validation")
+                        f"(every class has one: {labels}); add examples or give a "
+                        f"validation file with --validation")
     return Splits(train.subset(train_idx), train.subset(val_idx),
                   f"stratified {d.val_fraction:g} of the training data (seed {config.train.seed})")
 

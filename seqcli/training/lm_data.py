@@ -16,7 +16,7 @@ from rich.console import Console
 
 from seqcli.config import DataConfig, RunConfig
 from seqcli.data.batching import char_ids, count_chars, ids_tensor
-from seqcli.data.registry import lookup, resolve_corpus
+from seqcli.data.registry import resolve_corpus
 from seqcli.data.text import iter_text_chunks
 from seqcli.data.tokenizers import CharTokenizer, Tokenizer, train_tokenizer
 from seqcli.errors import DataError
@@ -27,12 +27,8 @@ CHUNK_CHARS = 1 << 20
 
 def corpus_text_path(corpus: str, locations, console: Console | None) -> Path:
     """The single text file behind a corpus name or path."""
-    found = lookup(corpus)  # refuse a labelled corpus before fetching it
-    if not isinstance(found, Path) and found.task != "lm":
-        raise DataError(f"corpus {corpus!r} is a labelled ({found.task}) corpus; "
-                        f"use it with --task classify")
     resolved = resolve_corpus(corpus, data_dir=locations.data, cache_dir=locations.cache,
-                              console=console)
+                              console=console, task="lm")
     files = list(resolved.paths.values())
     if len(files) != 1 or not files[0].is_file():
         what = "a directory" if files and files[0].is_dir() else f"{len(files)} files"
