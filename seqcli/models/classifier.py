@@ -1,9 +1,10 @@
 """Embedding -> (bi)recurrent layers -> masked pooling -> dropout -> linear over the classes.
 
-``forward(x, lengths) -> (logits, state)``: x [B, T] right-padded token ids, lengths [B] their
-true lengths. The lengths go into the recurrent module (packed sequences for the fused form,
-masking for the scratch form) and into the pooling masks, so padding never reaches a
-prediction: a text gets the same logits whatever it is batched with.
+``forward(x, lengths) -> (logits, None)``: x [B, T] right-padded token ids, lengths [B] their
+true lengths. The lengths go into the recurrent module (per-direction passes over the padded
+batch for the fused form, masking for the scratch form; see ``outputs`` in recurrent.py) and
+into the pooling masks, so padding never reaches a prediction: a text gets the same logits
+whatever it is batched with.
 
 Pooling over the top layer's outputs [B, T, D*H] (D = 2 when bidirectional):
 
@@ -77,11 +78,14 @@ class Classifier(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(self.directions * hidden_size, num_classes)
 
-    def forward(self, x: Tensor, lengths: Tensor | None = None):
-        """x [B, T] ids, lengths [B] (None: every row is full) -> logits [B, C], state."""
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, None]:
+        """x [B, T] ids, lengths [B] (None: every row is full) -> logits [B, C], None.
+
+        Every text starts from zero states and none is carried on, so the state is None.
+        """
         if lengths is None:
             lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
         emb = self.embedding_dropout(self.embedding(x))           # [B, T, E]
-        out, state = self.recurrent(emb, None, lengths)            # [B, T, D*H]
+        out = self.recurrent.outputs(emb, lengths)                 # [B, T, D*H]
         pooled = pool(out, lengths, self.pooling, self.directions)  # [B, D*H]
-        return self.output(self.dropout(pooled)), state            # [B, C]
+        return self.output(self.dropout(pooled)), None             # [B, C]

@@ -11,6 +11,12 @@ Fast path: one time step at inference on a CPU (every token of ``seqcli generate
 prime) goes through torch's cell functions (``torch.lstm_cell``...) on the same weights. The
 oneDNN sequence kernel spends about half a millisecond setting itself up per call, many times
 the arithmetic of one step; the cell functions compute the same equations directly.
+
+Fast path: ``outputs(x, lengths)`` (a many-to-one model needs the outputs, not the final state)
+runs each layer and direction as its own pass over the *padded* batch instead of a packed one.
+oneDNN has no kernel for packed sequences (torch falls back to a loop of small ops there) and
+its padded bf16 kernel is several times faster: 41 ms against 124 ms for a 256-unit BiLSTM step
+on 64 texts of up to 30 tokens, forward and backward, on an AMX Xeon.
 """
 
 from __future__ import annotations
@@ -18,11 +24,13 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqcli.models.cells import State
-from seqcli.models.recurrent import WEIGHT_NAMES, check_arguments, layer_suffix
+from seqcli.models.recurrent import (WEIGHT_NAMES, check_arguments, gather_time, layer_suffix,
+                                     reverse_index)
 
 _CHILD = "rnn"
 
@@ -89,6 +97,38 @@ class FusedRecurrent(nn.Module):
         output, _ = pad_packed_sequence(output, batch_first=True, total_length=x.shape[1])
         return output, state
 
+    def outputs(self, x: Tensor, lengths: Tensor) -> Tensor:
+        """``forward(x, None, lengths)[0]`` without the final state, from padded kernels.
+
+        Padding never reaches a real step: the input's padding is zeroed (so not even NaN
+        can leak into gradients), each forward pass reads a sequence's padding only after its
+        real steps, and the reverse direction runs forward over each sequence reversed within
+        its length (padding left in place), then is reversed back. Outputs at padded steps
+        are set to zero, as with packing.
+        """
+        keep = (torch.arange(x.shape[1], device=x.device)
+                < lengths.to(x.device).unsqueeze(1)).unsqueeze(-1)  # [B, T, 1]
+        x = torch.where(keep, x, 0.0)
+        index = reverse_index(lengths.to(x.device), x.shape[1]) if self.bidirectional else None
+        for layer in range(self.num_layers):
+            halves = [self._padded_pass(x, layer, reverse=False)]
+            if index is not None:
+                reversed_out = self._padded_pass(gather_time(x, index), layer, reverse=True)
+                halves.append(gather_time(reversed_out, index))
+            x = halves[0] if len(halves) == 1 else torch.cat(halves, dim=-1)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, training=True)
+        return torch.where(keep, x, 0.0)
+
+    def _padded_pass(self, x: Tensor, layer: int, reverse: bool) -> Tensor:
+        """One layer, one direction, forward in time over x [B, T, F] from zeros -> [B, T, H]."""
+        params = [getattr(self.rnn, name + layer_suffix(layer, reverse)) for name in WEIGHT_NAMES]
+        h0 = x.new_zeros(1, x.shape[0], self.hidden_size)
+        hx = [h0, torch.zeros_like(h0)] if self.cell == "lstm" else h0
+        # The function torch.nn.LSTM/GRU/RNN itself calls, here for a single layer and direction.
+        return _SEQUENCE_FUNCTIONS[self.cell](x, hx, params, True, 1, 0.0, self.training,
+                                              False, True)[0]
+
     def _step_is_cheaper(self, x: Tensor) -> bool:
         """One step, no gradients, no dropout, on a CPU: see the module docstring."""
         return x.device.type == "cpu" and not self.training and not torch.is_grad_enabled()
@@ -122,3 +162,4 @@ class FusedRecurrent(nn.Module):
 
 
 _CELL_FUNCTIONS = {"lstm": torch.lstm_cell, "gru": torch.gru_cell, "rnn": torch.rnn_tanh_cell}
+_SEQUENCE_FUNCTIONS = {"lstm": torch.lstm, "gru": torch.gru, "rnn": torch.rnn_tanh}

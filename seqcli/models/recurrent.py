@@ -15,6 +15,9 @@ Forward contract, shared by ``ScratchRecurrent`` (here) and ``FusedRecurrent`` (
     output   [B, T, D * H]: the last layer's hidden states, forward then reverse halves.
     state    the final state, shaped and ordered as the initial one.
 
+    outputs(x, lengths) -> output   the same output from zero states, without the final state
+             (all a many-to-one model needs; the fused form computes it faster that way).
+
 Dropout (``dropout`` > 0) applies to each layer's output except the last, in training only.
 Both modules have state_dict keys identical to torch.nn.RNN/LSTM/GRU (``weight_ih_l0``,
 ``bias_hh_l1_reverse``...), so weights move between them with ``load_state_dict``.
@@ -154,6 +157,10 @@ class ScratchRecurrent(nn.Module):
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, training=True)
         return x, self._stack(finals)
+
+    def outputs(self, x: Tensor, lengths: Tensor) -> Tensor:
+        """``forward(x, None, lengths)[0]``: the many-to-one entry point both forms share."""
+        return self.forward(x, None, lengths)[0]
 
     def _direction(
         self, x: Tensor, state: State, layer: int, reverse: bool,

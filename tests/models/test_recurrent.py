@@ -184,3 +184,39 @@ def test_every_sequence_shorter_than_the_batch() -> None:
     a, b = run(scratch, x, None, lengths), run(fused, x, None, lengths)
     assert a[0].shape == (B, T, 2 * H) and (a[0][:, 4:] == 0).all()
     assert_same(a, b)
+
+
+@pytest.mark.parametrize("cell, layers, bidirectional", CASES)
+def test_outputs_fast_path_matches_packed_forward(cell, layers, bidirectional) -> None:
+    """`outputs` (padded per-direction passes) == the packed forward's outputs, in values and
+    gradients, with NaN in the padding."""
+    _, fused = make_pair(cell, layers, bidirectional)
+    x = torch.randn(B, T, I, dtype=torch.double)
+    x[torch.arange(T) >= LENGTHS.unsqueeze(1)] = float("nan")  # the padding is never read
+    weight = torch.randn(B, T, (2 if bidirectional else 1) * H, dtype=torch.double)
+    results = []
+    for compute in (lambda z: fused(z, None, LENGTHS)[0], lambda z: fused.outputs(z, LENGTHS)):
+        fused.zero_grad()
+        z = x.clone().requires_grad_(True)
+        out = compute(z)
+        (out * weight).sum().backward()
+        results.append((out, z.grad, [p.grad.clone() for p in fused.parameters()]))
+    (out_a, xg_a, grads_a), (out_b, xg_b, grads_b) = results
+    assert not out_b.isnan().any() and not xg_b.isnan().any()
+    torch.testing.assert_close(out_a, out_b, **TIGHT)
+    torch.testing.assert_close(torch.nan_to_num(xg_a, nan=0.0), xg_b, **TIGHT)
+    for u, v in zip(grads_a, grads_b):
+        torch.testing.assert_close(u, v, **TIGHT)
+    # Training mode: dropout between layers only, padding still zero.
+    fused.train()
+    torch.manual_seed(0)
+    trained = fused.outputs(x, LENGTHS)
+    assert (trained[torch.arange(T) >= LENGTHS.unsqueeze(1)] == 0).all()
+    assert torch.allclose(trained, out_b) == (layers == 1)
+
+
+def test_outputs_of_the_scratch_form_are_its_forward_outputs() -> None:
+    scratch, fused = make_pair("gru", 2, True)
+    x = torch.randn(B, T, I, dtype=torch.double)
+    torch.testing.assert_close(scratch.outputs(x, LENGTHS), scratch(x, None, LENGTHS)[0])
+    torch.testing.assert_close(scratch.outputs(x, LENGTHS), fused.outputs(x, LENGTHS), **TIGHT)
