@@ -79,6 +79,7 @@ class TrainConfig:
     seed: int = 1234
     class_weights: str | None = None  # classifier: None | "auto"
     embeddings: str | None = None  # classifier: pretrained vectors file
+    adversarial: float = 0.0  # classifier: adversarial embedding perturbation, relative size
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,10 @@ def validate(run: RunConfig) -> None:
         raise ConfigError("--weight-decay and --warmup-steps must be >= 0, --min-frequency >= 1")
     if not _finite(t.ema) or not 0.0 <= t.ema < 1.0:
         raise ConfigError(f"--ema must be in [0, 1) (0: off); got {t.ema!r}")
+    if not _finite(t.adversarial) or not 0.0 <= t.adversarial <= 1.0:
+        raise ConfigError(f"--adversarial must be in [0, 1] (0: off); got {t.adversarial!r}")
+    if run.task == "lm" and t.adversarial:
+        raise ConfigError("--adversarial trains classifiers; use it with --task classify")
     if t.lr > 100:
         raise ConfigError(f"--lr {t.lr} is absurdly large (expected well below 100)")
     if run.task == "lm" and m.bidirectional:

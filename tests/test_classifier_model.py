@@ -13,7 +13,9 @@ from seqcli.data.embeddings import load_pretrained, read_vectors
 from seqcli.data.tokenizers import PAD_ID, UNK_ID, save_tokenizer, train_tokenizer
 from seqcli.errors import DataError
 from seqcli.models.classifier import Classifier, pool
-from seqcli.training.classify_task import inverse_frequency_weights
+from seqcli.training.classify_task import (ClassifyTask, adversarial_perturbation,
+                                           inverse_frequency_weights)
+from seqcli.device import Placement
 
 GARBAGE = 1e6
 
@@ -136,3 +138,35 @@ def test_pretrained_vectors_glove_and_word2vec(tmp_path):
         read_vectors(glove, vocab, 4)
     with pytest.raises(DataError, match="none of the"):
         load_pretrained(embedding, glove, {"[PAD]": 0, "zzz": 1})
+
+
+def test_adversarial_perturbation_is_sized_per_text_and_raises_the_loss():
+    torch.manual_seed(0)
+    model = Classifier(40, 6, 5, 2, bidirectional=True).double().eval()
+    data = encode_texts([[5, 6, 7, 8], [9, 10]], [0, 1], 40, 100)
+    x, lengths, y = data.batch([0, 1])
+    embedded = model.embed(x)
+    loss = F.cross_entropy(model.classify_embedded(embedded, lengths), y)
+    delta = adversarial_perturbation(loss, embedded, 0.01)
+    norms = delta.flatten(1).norm(dim=1)
+    assert torch.allclose(norms, 0.01 * embedded.detach().flatten(1).norm(dim=1))
+    assert (delta[1, 2:] == 0).all()  # the padding does not move
+    moved = F.cross_entropy(model.classify_embedded(embedded + delta, lengths), y)
+    away = F.cross_entropy(model.classify_embedded(embedded - delta, lengths), y)
+    assert away < loss < moved  # the gradient direction is the one that raises the loss
+
+
+@pytest.mark.parametrize("impl", ["fused", "scratch"])
+def test_adversarial_training_loss_adds_the_perturbed_loss(impl):
+    torch.manual_seed(0)
+    model = Classifier(40, 6, 5, 2, bidirectional=True, impl=impl).double().eval()
+    data = encode_texts([[5, 6, 7, 8], [9, 10], [11, 12, 13]], [0, 1, 1], 40, 100)
+    placement = Placement(torch.device("cpu"), "fp32")
+    batch = data.batch([0, 1, 2])
+    plain = ClassifyTask(data, data, ["a", "b"], batch_size=3)
+    robust = ClassifyTask(data, data, ["a", "b"], batch_size=3, adversarial=0.05)
+    base = plain.train_loss(model, batch, None, placement)[0]
+    total = robust.train_loss(model, batch, None, placement)[0]
+    assert base < total - base  # the perturbed texts' loss is higher than the clean one
+    total.backward()  # the graph survives the gradient taken for the perturbation
+    assert all(p.grad is not None and p.grad.isfinite().all() for p in model.parameters())

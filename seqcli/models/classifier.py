@@ -85,7 +85,16 @@ class Classifier(nn.Module):
         """
         if lengths is None:
             lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
-        emb = self.embedding_dropout(self.embedding(x))           # [B, T, E]
+        return self.classify_embedded(self.embed(x), lengths), None
+
+    def embed(self, x: Tensor) -> Tensor:
+        """Ids [B, T] -> embeddings [B, T, E], before dropout: where adversarial training
+        perturbs the input (seqcli/training/classify_task.py)."""
+        return self.embedding(x)
+
+    def classify_embedded(self, embedded: Tensor, lengths: Tensor) -> Tensor:
+        """Embeddings [B, T, E] of texts with these lengths -> logits [B, C]."""
+        emb = self.embedding_dropout(embedded)
         out = self.recurrent.outputs(emb, lengths)                 # [B, T, D*H]
         pooled = pool(out, lengths, self.pooling, self.directions)  # [B, D*H]
-        return self.output(self.dropout(pooled)), None             # [B, C]
+        return self.output(self.dropout(pooled))                   # [B, C]
