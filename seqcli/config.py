@@ -236,9 +236,9 @@ CLASSIFY_DEFAULTS = {
     ("model", "embedding_size"): 256, ("model", "num_layers"): 1, ("model", "dropout"): 0.5,
     ("data", "corpus"): "sst2", ("data", "tokenizer"): "word", ("data", "batch_size"): 64,
     ("data", "lowercase"): True, ("data", "min_frequency"): 1, ("data", "vocab_size"): 30000,
-    ("train", "epochs"): 4, ("train", "lr"): 2e-3, ("train", "eval_every"): 250,
+    ("train", "epochs"): 5, ("train", "lr"): 2e-3, ("train", "eval_every"): 250,
     ("train", "patience"): 8, ("train", "warmup_steps"): 100, ("train", "max_minutes"): 14.0,
-    ("train", "ema"): 0.999,
+    ("train", "ema"): 0.999, ("train", "adversarial"): 0.05,
 }
 
 # Settings that may change when a run is resumed; everything else is fixed by the run.

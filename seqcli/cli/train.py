@@ -98,7 +98,7 @@ def train(
     patience: Annotated[Optional[int], _opt("--patience", help="Early stop after N evaluations without improvement.", panel=T)] = None,
     class_weights: Annotated[Optional[str], _opt("--class-weights", help="Classifier: auto (inverse frequency) or none.", panel=T)] = None,
     embeddings: Annotated[Optional[str], _opt("--embeddings", help="Classifier: pretrained vectors (GloVe/word2vec text).", panel=T)] = None,
-    adversarial: Annotated[Optional[float], _opt("--adversarial", help="Classifier: also train on embeddings perturbed against the loss by this fraction of their norm (Miyato et al. 2017); 0: off.", panel=T)] = None,
+    adversarial: Annotated[Optional[float], _opt("--adversarial", help="Classifier: also train on embeddings perturbed against the loss by this fraction of their norm (Miyato et al. 2017); 0: off. [classify: 0.05]", panel=T)] = None,
     device: Annotated[Optional[Device], _opt("--device", help="auto | cpu | cuda | mps. [auto]", panel=T)] = None,
     precision: Annotated[Optional[Precision], _opt("--precision", help="auto | fp32 | bf16 | fp16. [auto: bf16 where fast and safe]", panel=T)] = None,
     seed: Annotated[Optional[int], _opt("--seed", help="Random seed. [1234]", panel=T)] = None,
