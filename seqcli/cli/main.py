@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Annotated
 
-import typer
+# torch warns at import, in two lines, when NumPy is absent; seqcli never needs NumPy, so a
+# user would see noise on every command. Filtered here, before anything imports torch.
+warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+
+import typer  # noqa: E402
 from typer.core import TyperGroup
 
 try:  # Typer >= 0.26 vendors click; older releases use the click package.
