@@ -4,7 +4,8 @@ Each command measures seqcli's real code path against a reference written the na
 textbook way, interleaved in one process (``timing.py``) so that a noisy machine still gives
 honest ratios: ``train.py`` (training tokens/s against d2l's loops, ``references.py``),
 ``generate.py`` (sampling with the state carried against re-running the prefix) and
-``classify.py`` (length-bucketed, packed prediction against padded batches in input order).
+``classify.py`` (length-bucketed, length-exact prediction against padded batches in input
+order).
 ``data.py`` finds the corpora locally or builds seeded stand-ins. Benchmarks report; tests
 only check the shape of the reports.
 """

@@ -1,10 +1,11 @@
 """`seqcli bench classify`: sentences per second of seqcli's classifier, against a naive loop.
 
 ``seqcli-classify`` is the public prediction API (``seqcli.classification.predict``) on an
-in-memory run: texts tokenized in bulk, batched by length (little padding), packed so the
-recurrence never runs over padding, probabilities out. ``reference-padded`` is how one would
-write it without those ideas: batches in input order, each padded to its longest text and
-run as one dense tensor through the same model (no lengths: no packing, no masking).
+in-memory run: texts tokenized in bulk, batched by length (little padding), with the true
+lengths so padding never reaches a prediction (per-direction padded passes on a CPU, packed
+sequences on a GPU; see seqcli/models/fused.py), probabilities out. ``reference-padded`` is
+how one would write it without those ideas: batches in input order, each padded to its longest
+text and run as one dense tensor through the same model (no lengths, no masking).
 Both include tokenization and the softmax, use the same model and tokenizer, and classify
 the same sentences (SST-2's validation sentences when available).
 """
@@ -58,10 +59,10 @@ def bench_classify(settings: ClassifyBenchSettings, texts: list[str], train_text
     candidates = [
         Candidate("seqcli-classify",
                   lambda: _count(predict(run, texts, batch_size=settings.batch_size)),
-                  {"batching": "length-sorted", "packing": True}),
+                  {"batching": "length-sorted", "lengths": True}),
         Candidate("reference-padded", lambda: reference_padded(run.model, tokenizer, texts,
                                                                settings.batch_size, placement),
-                  {"batching": "input order", "packing": False}),
+                  {"batching": "input order", "lengths": False}),
     ]
     tallies = interleave(candidates, rounds=settings.rounds, repeats=1, warmup=settings.warmup,
                          on_round=on_round)

@@ -96,7 +96,7 @@ def classify(
     device: DeviceOpt = "auto", precision: PrecisionOpt = "auto", threads: ThreadsOpt = None,
     rounds: RoundsOpt = 3, seed: SeedOpt = 0, format: FormatOpt = TableFormat.table,
 ) -> None:
-    """Sentences/s of classification against a loop without length bucketing or packing."""
+    """Sentences/s of classification against a loop without length bucketing or lengths."""
     from seqcli.bench.classify import ClassifyBenchSettings, bench_classify
     from seqcli.bench.data import sentences
 
