@@ -109,10 +109,10 @@ class FusedRecurrent(nn.Module):
         """
         if x.device.type != "cpu":  # cuDNN has packed kernels (see the module docstring)
             return self.forward(x, None, lengths)[0]
-        keep = (torch.arange(x.shape[1], device=x.device)
-                < lengths.to(x.device).unsqueeze(1)).unsqueeze(-1)  # [B, T, 1]
-        x = torch.where(keep, x, 0.0)
-        index = reverse_index(lengths.to(x.device), x.shape[1]) if self.bidirectional else None
+        lengths = lengths.to(x.device)
+        keep = (torch.arange(x.shape[1], device=x.device) < lengths.unsqueeze(1)).unsqueeze(-1)
+        x = torch.where(keep, x, 0.0)  # keep: [B, T, 1]
+        index = reverse_index(lengths, x.shape[1]) if self.bidirectional else None
         for layer in range(self.num_layers):
             halves = [self._padded_pass(x, layer, reverse=False)]
             if index is not None:
