@@ -18,9 +18,8 @@ import torch
 import torch.nn.functional as F
 from rich.console import Console
 
-from seqcli.data.classify_batches import encode_texts
 from seqcli.runs import LoadedRun
-from seqcli.training.classify_data import (encode_batch, label_indices, load_splits,
+from seqcli.training.classify_data import (encode_for_model, label_indices, load_splits,
                                            read_split, resolve_labelled)
 from seqcli.training.classify_task import predict_logits
 from seqcli.training.metrics import classification_report, confusion_matrix
@@ -43,9 +42,7 @@ def run_labels(run: LoadedRun) -> list[str]:
 
 def probabilities(run: LoadedRun, texts: list[str], batch_size: int = BATCH_SIZE) -> torch.Tensor:
     """Class probabilities [N, C] for a list of texts (hold few enough to fit in memory)."""
-    d = run.config.data
-    ids = encode_batch(run.tokenizer, texts, d.lowercase)
-    data = encode_texts(ids, None, run.tokenizer.vocab_size, d.max_length)
+    data, _ = encode_for_model(run.tokenizer, texts, None, run.config)
     return predict_logits(run.model, data, run.placement, batch_size).softmax(dim=-1)
 
 
@@ -90,8 +87,7 @@ def evaluate_classifier(run: LoadedRun, corpus: str | None, locations,
             data, split = read_split(resolved, "train", d.text_column, d.label_column), "all"
     labels = run_labels(run)
     targets = torch.tensor(label_indices(data, labels))
-    encoded = encode_texts(encode_batch(run.tokenizer, data.texts, d.lowercase),
-                           targets.tolist(), run.tokenizer.vocab_size, d.max_length)
+    encoded, _ = encode_for_model(run.tokenizer, data.texts, targets.tolist(), run.config)
     logits = predict_logits(run.model, encoded, run.placement)
     report = classification_report(confusion_matrix(targets, logits.argmax(1), len(labels)),
                                    labels)

@@ -26,6 +26,7 @@ SCHEDULES = ("cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 PARTITIONS = ("sequential", "random")
+MAX_SUBWORDS = 2**24  # n-gram hash buckets: 16M vectors is already more than any corpus needs
 MAX_SEED = 2**32  # seeds are mixed with epoch numbers into torch seeds, which must not overflow
 
 
@@ -40,6 +41,7 @@ class ModelConfig:
     impl: str = "fused"
     tie_weights: bool = False
     pooling: str = "max"  # classifier only
+    subwords: int = 0  # classifier, word tokens: character n-gram hash buckets (0: off)
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,13 @@ def validate(run: RunConfig) -> None:
         raise ConfigError(f"--adversarial must be in [0, 1] (0: off); got {t.adversarial!r}")
     if run.task == "lm" and t.adversarial:
         raise ConfigError("--adversarial trains classifiers; use it with --task classify")
+    if not isinstance(m.subwords, int) or isinstance(m.subwords, bool) \
+            or not (m.subwords == 0 or 2 <= m.subwords <= MAX_SUBWORDS):
+        raise ConfigError(f"--subwords must be 0 (off) or an integer from 2 to {MAX_SUBWORDS}; "
+                          f"got {m.subwords!r}")
+    if m.subwords and (run.task != "classify" or d.tokenizer != "word"):
+        raise ConfigError("--subwords adds character n-grams to word tokens; use it with "
+                          "--task classify --tokenizer word")
     if t.lr > 100:
         raise ConfigError(f"--lr {t.lr} is absurdly large (expected well below 100)")
     if run.task == "lm" and m.bidirectional:

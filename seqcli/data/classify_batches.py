@@ -2,7 +2,8 @@
 
 Texts are encoded once into one flat compact tensor plus offsets (no Python list per text is
 kept). A batch is right-padded with PAD_ID (0) to its longest member and carries the true
-lengths, so the model can pack or mask and padding never changes a prediction.
+lengths, so the model can pack or mask and padding never changes a prediction. With subword
+features (seqcli/data/subwords.py) a batch also carries each token's n-gram buckets.
 
 Bucketing, for speed: each epoch shuffles the texts (seeded by (seed, epoch)), cuts the order
 into pools of ``POOL_BATCHES`` batches, sorts each pool by length, cuts it into batches and
@@ -19,11 +20,13 @@ from dataclasses import dataclass
 import torch
 
 from seqcli.data.batching import compact_dtype
+from seqcli.data.subwords import SubwordTable, subword_table
 from seqcli.data.tokenizers import PAD_ID, UNK_ID
 
 POOL_BATCHES = 50
 
-Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # ids [B, T], lengths [B], labels [B]
+# ids [B, T], lengths [B], labels [B], n-gram buckets [B, T, K] (None without subwords)
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]
 
 
 @dataclass
@@ -31,6 +34,7 @@ class EncodedTexts:
     ids: torch.Tensor  # [total tokens], compact integer dtype
     offsets: torch.Tensor  # [N + 1] int64: text i is ids[offsets[i]:offsets[i + 1]]
     labels: torch.Tensor  # [N] int64 class indices (-1 when unlabelled)
+    subwords: SubwordTable | None = None  # n-gram buckets of every token, when used
 
     def __len__(self) -> int:
         return self.labels.numel()
@@ -40,24 +44,45 @@ class EncodedTexts:
         return self.offsets[1:] - self.offsets[:-1]
 
     def batch(self, indices: Sequence[int]) -> Batch:
-        """Right-padded [B, T] ids (int64), lengths [B] and labels [B] for these texts."""
+        """Right-padded [B, T] ids (int64), lengths [B], labels [B] and, with subwords, the
+        [B, T, K] n-gram buckets (0 at padding; K the most any token here has)."""
         lengths = self.lengths[list(indices)]
         x = torch.full((len(indices), int(lengths.max())), PAD_ID, dtype=torch.long)
+        rows = torch.zeros(x.shape, dtype=torch.long) if self.subwords is not None else None
         for row, i in enumerate(indices):
             start, end = int(self.offsets[i]), int(self.offsets[i + 1])
             x[row, :end - start] = self.ids[start:end]
-        return x, lengths, self.labels[list(indices)]
+            if rows is not None:
+                rows[row, :end - start] = self.subwords.pieces[start:end]
+        ngrams = None
+        if rows is not None:
+            table = self.subwords.rows
+            width = max(1, int((table[rows] != 0).sum(-1).max()))
+            ngrams = table[:, :width].long()[rows]
+        return x, lengths, self.labels[list(indices)], ngrams
 
 
 def encode_texts(encoded: Sequence[Sequence[int]], labels: Sequence[int] | None,
-                 vocab_size: int, max_length: int) -> EncodedTexts:
+                 vocab_size: int, max_length: int, *,
+                 words: Sequence[Sequence[str]] | None = None,
+                 buckets: int = 0) -> EncodedTexts:
     """Token-id lists -> EncodedTexts, truncated to the first `max_length` tokens.
 
     An empty encoding becomes one [UNK] so every text has a length >= 1 (packing needs it).
+    With `words` (each token's string, parallel to `encoded`) and `buckets` > 0 the texts also
+    carry the tokens' character n-gram buckets.
     """
     kept = [list(ids[:max_length]) or [UNK_ID] for ids in encoded]
     if not kept:
         raise ValueError("no texts to encode")
+    subwords = None
+    if buckets > 0:
+        if words is None:
+            raise ValueError("subword features need the token strings")
+        words = [list(w[:max_length]) or [""] for w in words]
+        if [len(w) for w in words] != [len(ids) for ids in kept]:
+            raise ValueError("every token needs its string for subword features")
+        subwords = subword_table(words, buckets)
     lengths = torch.tensor([len(ids) for ids in kept], dtype=torch.long)
     offsets = torch.zeros(len(kept) + 1, dtype=torch.long)
     offsets[1:] = torch.cumsum(lengths, 0)
@@ -65,7 +90,7 @@ def encode_texts(encoded: Sequence[Sequence[int]], labels: Sequence[int] | None,
     flat = torch.cat([torch.tensor(ids, dtype=torch.int64).to(dtype) for ids in kept])
     label_tensor = torch.tensor(labels if labels is not None else [-1] * len(kept),
                                 dtype=torch.long)
-    return EncodedTexts(flat, offsets, label_tensor)
+    return EncodedTexts(flat, offsets, label_tensor, subwords)
 
 
 def sorted_batches(lengths: torch.Tensor, batch_size: int) -> list[list[int]]:

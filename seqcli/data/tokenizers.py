@@ -101,6 +101,14 @@ class LibraryTokenizer:
         texts = [_no_surrogates(t) for t in texts]
         return [e.ids for e in self.backend.encode_batch(texts, add_special_tokens=False)]
 
+    def encode_batch_words(self, texts: list[str]) -> tuple[list[list[int]], list[list[str]]]:
+        """Ids and, parallel to them, each token's text as written (an unknown word's id
+        reads [UNK], its text does not: subword features need it)."""
+        texts = [_no_surrogates(t) for t in texts]
+        encodings = self.backend.encode_batch(texts, add_special_tokens=False)
+        return ([e.ids for e in encodings],
+                [[t[start:end] for start, end in e.offsets] for t, e in zip(texts, encodings)])
+
     def decode(self, ids: Sequence[int]) -> str:
         return self.backend.decode(list(ids), skip_special_tokens=False)
 

@@ -1,9 +1,14 @@
 """Embedding -> (bi)recurrent layers -> masked pooling -> dropout -> linear over the classes.
 
-``forward(x, lengths) -> (logits, None)``: x [B, T] right-padded token ids, lengths [B] their
-true lengths. The lengths go into the recurrent module (per-direction passes over the padded
-batch for the fused form, masking for the scratch form; see ``outputs`` in recurrent.py) and
-into the pooling masks, so padding never reaches a prediction: a text gets the same logits
+``forward(x, lengths, ngrams=None) -> (logits, None)``: x [B, T] right-padded token ids,
+lengths [B] their true lengths, and with subword features (``subword_buckets`` > 0) ngrams
+[B, T, K] each token's character n-gram buckets (seqcli/data/subwords.py; 0 pads). A token's
+vector is then its word vector plus the mean of its n-gram vectors, so a word never seen in
+training ([UNK]) still reads as what its pieces suggest.
+
+The lengths go into the recurrent module (per-direction passes over the padded batch for the
+fused form, masking for the scratch form; see ``outputs`` in recurrent.py) and into the
+pooling masks, so padding never reaches a prediction: a text gets the same logits
 whatever it is batched with.
 
 Pooling over the top layer's outputs [B, T, D*H] (D = 2 when bidirectional):
@@ -57,7 +62,8 @@ class Classifier(nn.Module):
     def __init__(self, vocab_size: int, embedding_size: int, hidden_size: int,
                  num_classes: int, *, cell: str = "lstm", num_layers: int = 1,
                  dropout: float = 0.0, impl: str = "fused", bidirectional: bool = False,
-                 pooling: str = "max", embedding_dropout: float | None = None):
+                 pooling: str = "max", embedding_dropout: float | None = None,
+                 subword_buckets: int = 0):
         super().__init__()
         if num_classes < 2:
             raise ValueError(f"a classifier needs at least 2 classes, got {num_classes}")
@@ -65,6 +71,13 @@ class Classifier(nn.Module):
             raise ValueError(f"unknown pooling {pooling!r}; choose one of {', '.join(POOLINGS)}")
         self.pooling, self.directions = pooling, 2 if bidirectional else 1
         self.embedding = nn.Embedding(vocab_size, embedding_size, padding_idx=PAD_ID)
+        self.subword_embedding = None
+        if subword_buckets:
+            # Zeros, not noise: an n-gram training never saw then adds nothing to a word,
+            # rather than a random offset to every unseen word that holds it.
+            self.subword_embedding = nn.EmbeddingBag(subword_buckets, embedding_size,
+                                                     mode="mean", padding_idx=0)
+            nn.init.zeros_(self.subword_embedding.weight)
         if EMBEDDING_INIT_STD is not None:
             with torch.no_grad():
                 nn.init.normal_(self.embedding.weight, std=EMBEDDING_INIT_STD)
@@ -78,19 +91,27 @@ class Classifier(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(self.directions * hidden_size, num_classes)
 
-    def forward(self, x: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, None]:
-        """x [B, T] ids, lengths [B] (None: every row is full) -> logits [B, C], None.
+    def forward(self, x: Tensor, lengths: Tensor | None = None,
+                ngrams: Tensor | None = None) -> tuple[Tensor, None]:
+        """x [B, T] ids, lengths [B] (None: every row is full), ngrams [B, T, K] (with subword
+        features) -> logits [B, C], None.
 
         Every text starts from zero states and none is carried on, so the state is None.
         """
         if lengths is None:
             lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
-        return self.classify_embedded(self.embed(x), lengths), None
+        return self.classify_embedded(self.embed(x, ngrams), lengths), None
 
-    def embed(self, x: Tensor) -> Tensor:
-        """Ids [B, T] -> embeddings [B, T, E], before dropout: where adversarial training
-        perturbs the input (seqcli/training/classify_task.py)."""
-        return self.embedding(x)
+    def embed(self, x: Tensor, ngrams: Tensor | None = None) -> Tensor:
+        """Ids [B, T] (and n-gram buckets [B, T, K]) -> embeddings [B, T, E], before dropout:
+        where adversarial training perturbs the input (seqcli/training/classify_task.py)."""
+        embedded = self.embedding(x)
+        if self.subword_embedding is None:
+            return embedded
+        if ngrams is None:
+            raise ValueError("this classifier uses subword features: pass each token's n-grams")
+        bags = self.subword_embedding(ngrams.reshape(-1, ngrams.shape[-1]))  # [B*T, E]
+        return embedded + bags.view_as(embedded).to(embedded.dtype)
 
     def classify_embedded(self, embedded: Tensor, lengths: Tensor) -> Tensor:
         """Embeddings [B, T, E] of texts with these lengths -> logits [B, C]."""

@@ -48,4 +48,5 @@ def build_model(config, vocab_size: int, num_classes: int = 0) -> nn.Module:
 
     return Classifier(vocab_size, m.embedding_size, m.hidden_size, num_classes, cell=m.cell,
                       num_layers=m.num_layers, dropout=m.dropout, impl=m.impl,
-                      bidirectional=m.bidirectional, pooling=m.pooling)
+                      bidirectional=m.bidirectional, pooling=m.pooling,
+                      subword_buckets=m.subwords)

@@ -107,14 +107,28 @@ def encode_batch(tokenizer: Tokenizer, texts: Sequence[str], lowercase: bool) ->
     return [tokenizer.encode(t) for t in texts]
 
 
+def encode_for_model(tokenizer: Tokenizer, texts: Sequence[str], targets: Sequence[int] | None,
+                     config: RunConfig) -> tuple[EncodedTexts, int]:
+    """Texts as a run's classifier reads them (training, evaluation and prediction alike):
+    EncodedTexts, with n-gram buckets when the model uses subwords, and how many texts were
+    truncated to ``data.max_length``."""
+    d, buckets = config.data, config.model.subwords
+    words = None
+    if buckets > 0:
+        lowered = [t.lower() for t in texts] if d.lowercase else list(texts)
+        ids, words = tokenizer.encode_batch_words(lowered)
+    else:
+        ids = encode_batch(tokenizer, texts, d.lowercase)
+    truncated = sum(len(i) > d.max_length for i in ids)
+    encoded = encode_texts(ids, targets, tokenizer.vocab_size, d.max_length, words=words,
+                           buckets=buckets)
+    return encoded, truncated
+
+
 def encode_labelled(tokenizer: Tokenizer, data: LabelledData, labels: Sequence[str],
                     config: RunConfig) -> tuple[EncodedTexts, int]:
     """EncodedTexts of a split and how many of its texts were truncated."""
-    ids = encode_batch(tokenizer, data.texts, config.data.lowercase)
-    truncated = sum(len(i) > config.data.max_length for i in ids)
-    encoded = encode_texts(ids, label_indices(data, labels), tokenizer.vocab_size,
-                           config.data.max_length)
-    return encoded, truncated
+    return encode_for_model(tokenizer, data.texts, label_indices(data, labels), config)
 
 
 def prepare_classify(config: RunConfig, locations, tokenizer: Tokenizer | None,

@@ -60,12 +60,15 @@ class ClassifyTask:
         return self.batches.epoch(epoch, start)
 
     def train_loss(self, model, batch: Batch, state, placement: Placement):
-        x, lengths, y = batch
+        x, lengths, y, ngrams = batch
         if self.word_dropout > 0:  # whole tokens become [UNK]: no single word is relied on
+            # A dropped word keeps its n-grams: that is exactly how an unseen word reads.
             dropped = (torch.rand(x.shape) < self.word_dropout) & (x != PAD_ID)
             x = x.masked_fill(dropped, UNK_ID)
         x, y = x.to(placement.device, non_blocking=True), y.to(placement.device)
-        embedded = model.embed(x)
+        if ngrams is not None:
+            ngrams = ngrams.to(placement.device, non_blocking=True)
+        embedded = model.embed(x, ngrams)
         loss = self._loss(model.classify_embedded(embedded, lengths), y)
         if self.adversarial > 0:
             delta = adversarial_perturbation(loss, embedded, self.adversarial)
@@ -111,9 +114,11 @@ def predict_logits(model, data: EncodedTexts, placement: Placement,
     result: torch.Tensor | None = None
     try:
         for indices in sorted_batches(data.lengths, batch_size):
-            x, lengths, _ = data.batch(indices)
+            x, lengths, _, ngrams = data.batch(indices)
+            if ngrams is not None:
+                ngrams = ngrams.to(placement.device)
             with placement.autocast():
-                logits, _ = model(x.to(placement.device), lengths)
+                logits, _ = model(x.to(placement.device), lengths, ngrams)
             logits = logits.float().cpu()
             if result is None:
                 result = torch.empty(len(data), logits.shape[1])
