@@ -41,7 +41,7 @@ class ModelConfig:
     impl: str = "fused"
     tie_weights: bool = False
     pooling: str = "max"  # classifier only
-    subwords: int = 0  # classifier, word tokens: character n-gram hash buckets (0: off)
+    subwords: int = 0  # classifier: character n-gram hash buckets per token (0: off)
 
 
 @dataclass(frozen=True)
@@ -225,9 +225,9 @@ def validate(run: RunConfig) -> None:
             or not (m.subwords == 0 or 2 <= m.subwords <= MAX_SUBWORDS):
         raise ConfigError(f"--subwords must be 0 (off) or an integer from 2 to {MAX_SUBWORDS}; "
                           f"got {m.subwords!r}")
-    if m.subwords and (run.task != "classify" or d.tokenizer != "word"):
-        raise ConfigError("--subwords adds character n-grams to word tokens; use it with "
-                          "--task classify --tokenizer word")
+    if m.subwords and run.task != "classify":
+        raise ConfigError("--subwords adds character n-grams to a classifier's tokens; use it "
+                          "with --task classify")
     if t.lr > 100:
         raise ConfigError(f"--lr {t.lr} is absurdly large (expected well below 100)")
     if run.task == "lm" and m.bidirectional:
@@ -247,7 +247,7 @@ CLASSIFY_DEFAULTS = {
     ("data", "lowercase"): True, ("data", "min_frequency"): 1, ("data", "vocab_size"): 30000,
     ("train", "epochs"): 5, ("train", "lr"): 2e-3, ("train", "eval_every"): 250,
     ("train", "patience"): 8, ("train", "warmup_steps"): 100, ("train", "max_minutes"): 14.0,
-    ("train", "ema"): 0.999, ("train", "adversarial"): 0.05,
+    ("train", "ema"): 0.999, ("train", "adversarial"): 0.05, ("model", "subwords"): 16384,
 }
 
 # Settings that may change when a run is resumed; everything else is fixed by the run.

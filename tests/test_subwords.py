@@ -61,6 +61,15 @@ def test_word_tokenizer_gives_the_written_word_of_unknown_tokens():
     assert ids[0][1] == UNK_ID and ids[0][0] != UNK_ID
 
 
+@pytest.mark.parametrize("kind", ["char", "bpe"])
+def test_other_tokenizers_give_one_string_per_token(kind):
+    tok = train_tokenizer(kind, ["a warm film", "a dull film"], vocab_size=300)
+    ids, words = tok.encode_batch_words(["a warmly made film"])
+    assert len(words[0]) == len(ids[0]) > 0 and all(isinstance(w, str) for w in words[0])
+    if kind == "char":
+        assert "".join(words[0]) == "a warmly made film"
+
+
 def _subword_classifier(impl="fused"):
     torch.manual_seed(0)
     model = Classifier(30, 8, 6, 2, bidirectional=True, impl=impl, subword_buckets=200)
@@ -151,7 +160,7 @@ def _train_and_score(root, train, test, env, name, *extra):
 
 def test_subwords_let_the_classifier_read_unseen_word_forms(unseen_forms):
     root, train, test, env = unseen_forms
-    plain = _train_and_score(root, train, test, env, "plain")
+    plain = _train_and_score(root, train, test, env, "plain", "--subwords", 0)
     subwords = _train_and_score(root, train, test, env, "subwords", "--subwords", 4096)
     config = json.loads((root / "subwords" / "config.json").read_text())
     assert config["config"]["model"]["subwords"] == 4096

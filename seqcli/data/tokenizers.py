@@ -66,6 +66,10 @@ class CharTokenizer:
         ids = self._ids
         return [ids.get(c, UNK_ID) for c in text]
 
+    def encode_batch_words(self, texts: list[str]) -> tuple[list[list[int]], list[list[str]]]:
+        """Ids and each token's text (here: its character), as LibraryTokenizer gives them."""
+        return [self.encode(t) for t in texts], [list(t) for t in texts]
+
     def decode(self, ids: Sequence[int]) -> str:
         chars = self.chars
         return "".join(UNKNOWN_CHAR if i == UNK_ID else ("" if i == PAD_ID else chars[i])

@@ -146,10 +146,8 @@ CASES = [
     C("option--subwords=1", train("--task", "classify", "--subwords", "1"), 2,
       r"--subwords must be 0 \(off\) or an integer from 2 to 16777216; got 1"),
     C("option--subwords-for-lm", train("--subwords", "1000"), 2,
-      r"--subwords adds character n-grams to word tokens; use it with --task classify "
-      r"--tokenizer word"),
-    C("option--subwords-with-bpe", train("--task", "classify", "--tokenizer", "bpe",
-                                         "--subwords", "1000"), 2, r"--tokenizer word"),
+      r"--subwords adds character n-grams to a classifier's tokens; use it with --task "
+      r"classify"),
     C("out-is-a-file", train("--out", "{files}/empty.txt"), 1, r"--out .*empty\.txt exists and is not a directory"),
     C("out-under-a-file", train("--out", "{files}/empty.txt/run"), 1,
       r"cannot write to run directory .*empty\.txt/run: Not a directory"),
