@@ -45,6 +45,9 @@ class OneLineErrors(TyperGroup):
         except _Abort:
             err_console.print("interrupted")
             sys.exit(130)
+        except KeyboardInterrupt:  # a Ctrl-C after click's own handling ended (e.g. a second
+            err_console.print("interrupted")  # one while a stopped run is reporting)
+            sys.exit(130)
         except Exception as err:  # the last line of defence: no traceback unless --debug
             if state.debug:
                 raise

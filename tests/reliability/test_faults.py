@@ -396,3 +396,18 @@ def test_failed_atomic_write_names_the_file_and_removes_its_temp(tmp_path):
         ckpt.atomic_write_bytes(target, enospc)
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
     assert torch.equal(ckpt.load_checkpoint(target)[ckpt.KEY_MODEL]["w"], torch.ones(3))
+
+
+def test_a_ctrl_c_outside_clicks_own_handling_is_one_line_and_exit_130(monkeypatch, capsys):
+    """A second Ctrl-C can land after a stopped run has returned from its command, where click
+    no longer turns it into Abort; it must still end as an interruption, not a traceback."""
+    from typer.core import TyperGroup
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(TyperGroup, "main", interrupted)
+    with pytest.raises(SystemExit) as stop:
+        app(["runs"], prog_name="seqcli")
+    assert stop.value.code == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
