@@ -1,7 +1,7 @@
 """Character n-gram features of words (fastText-style), so unseen words are not blank.
 
 A word-level classifier trained from scratch knows nothing of a word it never saw: on SST-2,
-512 of the 872 dev sentences hold at least one (``warmly``, ``rehashed``, ``repulsively``), and
+470 of the 872 dev sentences hold at least one (``warmly``, ``rehashed``, ``repulsively``), and
 they all read as [UNK]. With ``--subwords N`` every word also carries the character n-grams
 (3 to 5 characters) of ``<word>``, hashed into N buckets; the model adds the mean of their
 vectors to the word's own (seqcli/models/classifier.py). ``warmly`` then shares ``<war``,
