@@ -55,10 +55,9 @@ class EncodedTexts:
             if rows is not None:
                 rows[row, :end - start] = self.subwords.pieces[start:end]
         ngrams = None
-        if rows is not None:
-            table = self.subwords.rows
-            width = max(1, int((table[rows] != 0).sum(-1).max()))
-            ngrams = table[:, :width].long()[rows]
+        if rows is not None:  # one gather, then trimmed to the widest token of this batch
+            ngrams = self.subwords.rows[rows].long()
+            ngrams = ngrams[..., :max(1, int((ngrams != 0).sum(-1).max()))].contiguous()
         return x, lengths, self.labels[list(indices)], ngrams
 
 
