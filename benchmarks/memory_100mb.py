@@ -30,9 +30,10 @@ LIMIT_MB = 1024
 WHOLE_TEXT = """
 import sys
 from seqcli.data.text import read_text
-from seqcli.data.batching import split_text, ids_tensor
+from seqcli.data.ids import ids_tensor
+from seqcli.lm.batches import split_text
 from seqcli.data.tokenizers import train_tokenizer
-from seqcli.training.lm_data import encode_chunks
+from seqcli.lm.streams import encode_chunks
 text = read_text(sys.argv[1])
 train, val = split_text(text, 0.1)
 tok = train_tokenizer("char", [train])

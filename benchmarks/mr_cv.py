@@ -36,7 +36,7 @@ from pathlib import Path
 
 from seqcli.data.labelled import LabelledData, stratified_folds
 from seqcli.data.registry import resolve_corpus
-from seqcli.training.classify_data import read_split
+from seqcli.classify.splits import read_split
 
 # The documented recipe for MR: the `--task classify` architecture (word BiLSTM, max pooling,
 # word dropout) sized for a training set 7x smaller than SST-2's: embedding and hidden 128,

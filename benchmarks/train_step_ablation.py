@@ -5,7 +5,7 @@
 Same model (embedding -> LSTM 256 -> linear over d2l's 28 characters), same batches, one
 process, interleaved (seqcli.bench.timing). Variants:
 
-* ``trainer``: seqcli's real step (``Trainer._train_step``): AdamW, clipping, two ``.item()``;
+* ``trainer``: seqcli's real step (``Trainer.train_step``): AdamW, clipping, two ``.item()``;
 * ``bare-item``: the same arithmetic written inline, with the two ``.item()`` calls;
 * ``bare-no-item``: the same without them (what removing per-step host syncs would save);
 * ``fused-adamw`` / ``foreach-adamw``: ``bare-no-item`` with AdamW(fused=True) / (foreach=True);
@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from seqcli.bench.data import d2l_chars
 from seqcli.bench.timing import Candidate, build_report, interleave, machine_info
-from seqcli.bench.train import TrainBenchSettings, _endless, _trainer
+from seqcli.bench.train import TrainBenchSettings, bench_trainer, endless_batches
 from seqcli.device import place
 from seqcli.models.language_model import detach_state
 
@@ -37,7 +37,7 @@ from seqcli.models.language_model import detach_state
 def bare_step(trainer, optimizer, item: bool):
     """The trainer's arithmetic without the trainer: loss, backward, clip, step."""
     model, task, placement = trainer.model, trainer.task, trainer.placement
-    batches = _endless(task.batches)
+    batches = endless_batches(task.batches)
     carried = {"state": None}
 
     def run() -> int:
@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=4)
-    parser.add_argument("--impl", default="fused")
+    parser.add_argument("--impl", default="fused", choices=("fused", "scratch"))
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -75,11 +75,11 @@ def main() -> None:
 
     def fresh():
         torch.manual_seed(0)
-        return _trainer(settings, data.vocab_size, ids, placement, args.impl, tmp)
+        return bench_trainer(settings, data.vocab_size, ids, placement, args.impl, tmp)
 
     trainer = fresh()
-    candidates = [Candidate("trainer", lambda: trainer._train_step(next(batches))[2])]
-    batches = _endless(trainer.task.batches)
+    batches = endless_batches(trainer.task.batches)
+    candidates = [Candidate("trainer", lambda: trainer.train_step(next(batches))[2])]
     variants = {
         "bare-item": (lambda p: torch.optim.AdamW(p, lr=3e-3), True),
         "bare-no-item": (lambda p: torch.optim.AdamW(p, lr=3e-3), False),

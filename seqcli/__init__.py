@@ -1,6 +1,21 @@
 """seqcli: train and use recurrent networks (RNN, LSTM, GRU) on text.
 
-The command line is a thin layer over this package; everything it does is available here.
+The command line is a thin layer over this package; everything it does is available here::
+
+    import seqcli
+    lm = seqcli.train(corpus="timemachine", max_steps=300)
+    print(lm.generate("time traveller", length=200, seed=1))
 """
 
-__version__ = "0.1.0"
+import warnings
+
+# torch warns at import, in two lines, when NumPy is absent; seqcli never needs NumPy, so a user
+# would see noise on every command and every `import seqcli`. Filtered before torch loads.
+warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+
+from seqcli.api import Run, load, train  # noqa: E402
+from seqcli.classify.predict import Prediction  # noqa: E402
+from seqcli.errors import SeqcliError  # noqa: E402
+from seqcli.version import __version__  # noqa: E402
+
+__all__ = ["Prediction", "Run", "SeqcliError", "__version__", "load", "train"]

@@ -9,10 +9,14 @@ leaves either the old file or the new one, never a mix.
 from __future__ import annotations
 
 import contextlib
+import errno
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+from seqcli.errors import CheckpointError
 
 
 def temp_path(dest: Path) -> Path:
@@ -50,3 +54,58 @@ def fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_bytes(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Call `write(handle)` on a temp file beside `path`, then move it into place atomically.
+
+    Any failure (a full disk, an unwritable folder, Ctrl-C) deletes the temp file and leaves the
+    previous `path` untouched; file-system errors become one CheckpointError naming the file.
+    """
+    path = Path(path)
+    try:
+        with atomic_file(path) as handle:
+            write(handle)
+    except OSError as err:
+        raise CheckpointError(write_failure(path, err)) from None
+
+
+def write_text(path: Path, text: str) -> None:
+    write_bytes(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_failure(path: Path, err: OSError) -> str:
+    """'cannot write PATH: No space left on device; ...' for a failed write."""
+    reason = err.strerror or str(err) or type(err).__name__
+    kept = "the previous version is kept" if Path(path).exists() else "nothing was written"
+    hint = "; free some disk space" if err.errno == errno.ENOSPC else ""
+    return f"cannot write {path}: {reason} ({kept}{hint})"
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Delete temp files left by a process that was killed mid-write (its pid is gone)."""
+    removed = []
+    for tmp in Path(folder).glob(".*.tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        try:
+            tmp.unlink()
+            removed.append(tmp)
+        except OSError:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but is not ours (EPERM), or cannot tell: leave its file alone
+        return True
+    return True

@@ -1,23 +1,210 @@
-"""Load a finished (or interrupted) run directory for generation, classification or evaluation."""
+"""The run directory as one concept: create it, read it, list and find runs, load one for use.
+
+A run directory describes itself::
+
+    runs/lm-20261123-101500/
+      config.json      format version, task, resolved RunConfig, model/data facts (labels...)
+      tokenizer.json   the tokenizer (ours for char, the `tokenizers` library's for word/BPE)
+      best.pt, last.pt, metrics.jsonl, summary.json    written by the trainer
+                                                       (seqcli/training/checkpoint.py)
+
+It loads without executing code, on any device, whatever device trained it. Every file is
+written through seqcli/atomic.py: a crash at any moment leaves the previous good file.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from seqcli.atomic import remove_stale_temps, write_json
 from seqcli.config import RunConfig
-from seqcli.data.tokenizers import Tokenizer, load_tokenizer
+from seqcli.data.tokenizers import Tokenizer, load_tokenizer, save_tokenizer
 from seqcli.device import Placement, place
-from seqcli.errors import CheckpointError
-from seqcli.models.zoo import build_model
-from seqcli.training import checkpoint as ckpt
+from seqcli.errors import CheckpointError, ConfigError
+from seqcli.models.builder import build_model
+from seqcli.version import __version__
+from seqcli.training.checkpoint import (BEST_FILE, FORMAT_VERSION, KEY_MODEL, KEY_VERSION,
+                                        LAST_FILE, SUMMARY_FILE, check_finite, load_checkpoint)
 
+CONFIG_FILE, TOKENIZER_FILE = "config.json", "tokenizer.json"
 TASK_NAMES = {"lm": "language-model", "classify": "classifier"}
+TRAIN_HINT = {"lm": "`seqcli train`", "classify": "`seqcli train --task classify`"}
 
 
+# ----- creating ------------------------------------------------------------------------------
+def new_run_dir(parent: Path, task: str) -> Path:
+    """A fresh, unique `<parent>/<task>-<timestamp>` folder."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        candidate = parent / (f"{task}-{stamp}" + (f"-{n}" if n else ""))
+        try:
+            candidate.mkdir(parents=True, exist_ok=False)
+            return candidate
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise CheckpointError(f"cannot create run directory in {parent}: {err}") from None
+    raise CheckpointError(f"cannot find a free run directory name in {parent}")
+
+
+def prepare_out_dir(path: Path) -> Path:
+    """Use an explicit --out folder, refusing to overwrite an existing run in it."""
+    if (path / CONFIG_FILE).exists():
+        raise CheckpointError(f"{path} already holds a run; choose another --out or use "
+                              f"--resume {path}")
+    if path.exists() and not path.is_dir():
+        raise CheckpointError(f"--out {path} exists and is not a directory")
+    if path.is_dir():
+        remove_stale_temps(path)  # a start that was killed before its config.json
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise CheckpointError(f"cannot write to run directory {path}: {err.strerror or err}") from None
+    return path
+
+
+def write_run_files(run_dir: Path, config: RunConfig, tokenizer: Tokenizer,
+                    meta: dict[str, Any]) -> None:
+    """config.json and tokenizer.json of a new run; on failure the half-made folder is removed
+    (it holds nothing of the user's yet)."""
+    meta = {**meta, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "seqcli_version": __version__}
+    try:
+        save_tokenizer(tokenizer, run_dir / TOKENIZER_FILE)
+        write_config(run_dir, {KEY_VERSION: FORMAT_VERSION, "task": config.task,
+                               "config": config.to_dict(), "meta": meta})
+    except CheckpointError as err:
+        for name in (CONFIG_FILE, TOKENIZER_FILE):
+            (run_dir / name).unlink(missing_ok=True)
+        remove_stale_temps(run_dir)
+        with contextlib.suppress(OSError):  # an --out folder that held other files stays
+            run_dir.rmdir()
+        raise CheckpointError(f"{err}; the unfinished run directory was removed") from None
+
+
+def write_config(run_dir: Path, stored: dict[str, Any]) -> None:
+    write_json(run_dir / CONFIG_FILE, stored)
+
+
+# ----- reading -------------------------------------------------------------------------------
+def read_run_config(run_dir: Path) -> dict[str, Any]:
+    """The run's config.json, checked for being a seqcli run this version can read."""
+    run_dir = Path(run_dir)
+    path = run_dir / CONFIG_FILE
+    if not run_dir.exists():
+        raise CheckpointError(f"run directory not found: {run_dir}")
+    if not run_dir.is_dir():
+        raise CheckpointError(f"{run_dir} is not a run directory (it is a file)")
+    if not path.is_file():
+        raise CheckpointError(f"{run_dir} is not a seqcli run (no {CONFIG_FILE})")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"{path} is corrupt: {err}") from None
+    if not isinstance(data, dict) or "config" not in data or "task" not in data:
+        raise CheckpointError(f"{path} is not a seqcli run config")
+    _check_version(data.get(KEY_VERSION), path, run_dir)
+    _check_shape(data, path)
+    return data
+
+
+def _check_version(version: Any, path: Path, run_dir: Path) -> None:
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CheckpointError(f"{path} is corrupt: format_version {version!r} is not a number")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(f"{run_dir} was written by a newer seqcli (format {version!r}); "
+                              f"upgrade seqcli to read it")
+
+
+def _check_shape(data: dict[str, Any], path: Path) -> None:
+    config, meta = data["config"], data.setdefault("meta", {})
+    labels = meta.get("labels", []) if isinstance(meta, dict) else None
+    if (not isinstance(data["task"], str) or not isinstance(config, dict)
+            or not isinstance(meta, dict) or not isinstance(labels, list)
+            or not all(isinstance(label, str) for label in labels)):
+        raise CheckpointError(f"{path} is corrupt: task, config, meta or labels has the wrong "
+                              f"type")
+    if config.get("task", "lm") != data["task"]:
+        raise CheckpointError(f"{path} is corrupt: it says task {data['task']!r} at the top but "
+                              f"{config.get('task', 'lm')!r} in its config")
+
+
+def resolved_config(run_dir: Path, stored: dict[str, Any] | None = None) -> RunConfig:
+    """The run's RunConfig, rebuilt from config.json; an invalid one is a corrupt run."""
+    stored = read_run_config(run_dir) if stored is None else stored
+    try:
+        return RunConfig.from_dict(stored["config"])
+    except (ConfigError, TypeError) as err:
+        raise CheckpointError(f"{Path(run_dir) / CONFIG_FILE} is invalid: {err}") from None
+
+
+def weights_file(run_dir: Path) -> Path:
+    """best.pt when present, else last.pt (a run interrupted before its first evaluation)."""
+    for name in (BEST_FILE, LAST_FILE):
+        if (run_dir / name).is_file():
+            return run_dir / name
+    raise CheckpointError(f"{run_dir} has no checkpoint yet ({BEST_FILE} or {LAST_FILE})")
+
+
+def read_json_or_none(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def read_summary(run_dir: Path) -> dict[str, Any] | None:
+    """summary.json, or None while a run is unfinished (or when the file is torn)."""
+    summary = read_json_or_none(Path(run_dir) / SUMMARY_FILE)
+    return summary if isinstance(summary, dict) else None
+
+
+# ----- finding -------------------------------------------------------------------------------
+def list_runs(parent: Path, task: str | None = None) -> list[dict[str, Any]]:
+    """Loadable runs under `parent`, newest first, with their config and summary."""
+    found = []
+    if not parent.is_dir():
+        return found
+    for child in parent.iterdir():
+        if not child.is_dir() or not (child / CONFIG_FILE).is_file():
+            continue
+        try:
+            config = read_run_config(child)
+            weights_file(child)
+            resolved_config(child, config)
+        except CheckpointError:
+            continue  # not a loadable run: skipped here, explained by `runs show` or --model
+        if task is not None and config["task"] != task:
+            continue
+        found.append({"path": child, "config": config, "summary": read_summary(child),
+                      "created": str(config["meta"].get("created", "")),
+                      "mtime": (child / CONFIG_FILE).stat().st_mtime})
+    found.sort(key=lambda r: (r["created"], r["mtime"]), reverse=True)
+    return found
+
+
+def newest_run(parent: Path, task: str | None = None) -> Path:
+    """The newest loadable run of `task` (any task when None), or why there is none."""
+    runs = list_runs(parent, task)
+    if not runs:
+        what = f"{TASK_NAMES[task]} run" if task else "run"
+        raise CheckpointError(f"no {what} found in {parent}; train one with "
+                              f"{TRAIN_HINT.get(task, TRAIN_HINT['lm'])} or pass --model DIR")
+    return runs[0]["path"]
+
+
+# ----- loading for use -----------------------------------------------------------------------
 @dataclass
 class LoadedRun:
     path: Path
@@ -31,26 +218,27 @@ class LoadedRun:
     def task(self) -> str:
         return self.config.task
 
+    @property
+    def labels(self) -> list[str]:
+        return list(self.meta.get("labels", []))
+
 
 def load_run(path: Path, *, device: str = "auto", precision: str = "auto",
              expect_task: str | None = None) -> LoadedRun:
     """Rebuild the model from config.json and load best.pt (or last.pt) onto a device."""
     path = Path(path)
-    stored = ckpt.read_run_config(path)
+    stored = read_run_config(path)
     if expect_task is not None and stored["task"] != expect_task:
         raise CheckpointError(
             f"{path} is a {TASK_NAMES.get(stored['task'], stored['task'])} run, but this command "
-            f"needs a {TASK_NAMES[expect_task]} run"
-            + (" (train one with `seqcli train --task classify`)" if expect_task == "classify"
-               else " (train one with `seqcli train`)"))
-    config = ckpt.resolved_config(path, stored)
+            f"needs a {TASK_NAMES[expect_task]} run (train one with {TRAIN_HINT[expect_task]})")
+    config = resolved_config(path, stored)
     meta = stored.get("meta", {})
-    tokenizer = load_tokenizer(path / ckpt.TOKENIZER_FILE)
+    tokenizer = load_tokenizer(path / TOKENIZER_FILE)
     model = build_model(config, vocab_size=tokenizer.vocab_size,
                         num_classes=len(meta.get("labels", [])))
-    weights = ckpt.weights_file(path)
-    payload = ckpt.load_checkpoint(weights)
-    load_weights(model, payload[ckpt.KEY_MODEL], weights)
+    weights = weights_file(path)
+    load_weights(model, load_checkpoint(weights)[KEY_MODEL], weights)
     placement = place(device, precision)
     model.to(placement.device).eval()
     return LoadedRun(path, config, meta, tokenizer, model, placement)
@@ -58,11 +246,15 @@ def load_run(path: Path, *, device: str = "auto", precision: str = "auto",
 
 def load_weights(model: torch.nn.Module, state: dict[str, Any], path: Path) -> None:
     """Load a checkpoint's weights into a model built from the run's config, or explain why not."""
-    ckpt.check_finite(state, path)
+    check_finite(state, path)
     try:
         model.load_state_dict(state)
     except (RuntimeError, KeyError, TypeError, ValueError) as err:
-        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-        detail = " ".join(lines[1:2] or lines[:1])  # torch's first specific mismatch
         raise CheckpointError(f"weights in {path} do not match the run's config.json and "
-                              f"tokenizer.json ({detail[:200]})") from None
+                              f"tokenizer.json ({first_detail(err)})") from None
+
+
+def first_detail(err: Exception) -> str:
+    """torch's first specific mismatch from a multi-line load_state_dict error."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return (" ".join(lines[1:2] or lines[:1]) or type(err).__name__)[:200]

@@ -50,3 +50,21 @@ def real_corpora() -> Path:
     if not value or not (Path(value) / "timemachine.txt").is_file():
         pytest.skip("SEQCLI_DATA does not point at a corpus mirror")
     return Path(value)
+
+
+_REVIEWS = [("a wonderful film, moving and warm", "positive"),
+            ("an awful mess, dull and long", "negative"),
+            ("a great cast and a lovely story", "positive"),
+            ("a boring plot and terrible acting", "negative")]
+
+
+def write_reviews(path: Path, repeats: int = 12) -> Path:
+    """A tiny labelled CSV of our own (two classes, easy to learn)."""
+    lines = ["text,label"] + [f'"{text}",{label}' for text, label in _REVIEWS * repeats]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def reviews_csv(tmp_path: Path) -> Path:
+    return write_reviews(tmp_path / "reviews.csv")

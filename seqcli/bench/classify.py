@@ -1,6 +1,6 @@
 """`seqcli bench classify`: sentences per second of seqcli's classifier, against a naive loop.
 
-``seqcli-classify`` is the public prediction API (``seqcli.classification.predict``) on an
+``seqcli-classify`` is the public prediction API (``seqcli.classify.predict.predict``) on an
 in-memory run: texts tokenized in bulk, batched by length (little padding), with the true
 lengths so padding never reaches a prediction (per-direction padded passes on a CPU, packed
 sequences on a GPU; see seqcli/models/fused.py), probabilities out. ``reference-padded`` is
@@ -20,13 +20,13 @@ from typing import Any
 import torch
 
 from seqcli.bench.timing import Candidate, build_report, interleave, machine_info
-from seqcli.classification import predict
+from seqcli.classify.predict import predict
 from seqcli.config import DataConfig, ModelConfig, RunConfig
 from seqcli.data.tokenizers import PAD_ID, Tokenizer, train_tokenizer
 from seqcli.device import Placement, place
 from seqcli.models.classifier import Classifier
 from seqcli.runs import LoadedRun
-from seqcli.training.classify_data import encode_batch
+from seqcli.classify.encoding import encode_batch
 
 CLASSIFY_RATIOS = [("seqcli-classify", "reference-padded")]
 LABELS = ["negative", "positive"]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from seqcli.classify.splits import read_split
 from seqcli.data.registry import resolve_corpus
 from seqcli.data.text import read_text
 from seqcli.errors import SeqcliError
@@ -99,8 +100,6 @@ def sentences(data_dir: Path | None, cache_dir: Path | None,
 
 
 def _sst2(data_dir: Path | None, cache_dir: Path | None) -> tuple[list[str], list[str]] | None:
-    from seqcli.training.classify_data import read_split
-
     try:
         resolved = resolve_corpus("sst2", data_dir=data_dir, cache_dir=cache_dir or _NO_CACHE,
                                   allow_download=False)

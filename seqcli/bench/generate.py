@@ -1,6 +1,6 @@
 """`seqcli bench generate`: sampling speed with the state carried, against re-running the prefix.
 
-``seqcli-generate`` is ``seqcli.generation.sample``: the prime runs once, then every token is
+``seqcli-generate`` is ``seqcli.lm.generate.sample``: the prime runs once, then every token is
 one step of the recurrence with the state carried. ``reference-prefix-rerun`` produces the
 same kind of sample the naive way a transformer-style loop without a cache would: for every
 new token the whole sequence so far goes through the network from a zero state. Both use the
@@ -24,7 +24,7 @@ from seqcli.bench.timing import Candidate, build_report, interleave, machine_inf
 from seqcli.config import SampleConfig
 from seqcli.data.tokenizers import CharTokenizer, Tokenizer
 from seqcli.device import Placement, place
-from seqcli.generation import next_token, sample
+from seqcli.lm.generate import next_token, sample
 from seqcli.models.language_model import LanguageModel
 
 GENERATE_RATIOS = [("seqcli-generate", "reference-prefix-rerun")]

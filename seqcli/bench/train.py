@@ -28,10 +28,11 @@ from seqcli.bench.data import CharStream
 from seqcli.bench.references import ConciseLM, ScratchLM, d2l_train_step
 from seqcli.bench.timing import Candidate, build_report, interleave, machine_info
 from seqcli.config import TrainConfig
-from seqcli.data.batching import LMBatches
+from seqcli.lm.batches import LMBatches
 from seqcli.device import Placement, place
 from seqcli.models.language_model import LanguageModel
-from seqcli.training.tasks import LMTask, evaluate_stream
+from seqcli.lm.evaluate import evaluate_stream
+from seqcli.lm.task import LMTask
 from seqcli.training.trainer import Trainer
 
 TRAIN_CANDIDATES = ("seqcli-fused", "seqcli-scratch", "reference-scratch", "reference-nn-lstm")
@@ -107,7 +108,7 @@ def _candidate(name: str, settings: TrainBenchSettings, vocab_size: int,
         raise ValueError(f"unknown candidate {name!r}; choose from {', '.join(TRAIN_CANDIDATES)}")
     model = kind(settings.cell, vocab_size, settings.hidden_size, settings.num_layers)
     step = d2l_train_step(model.to(fp32.device))
-    batches = _endless(LMBatches(train_ids, settings.batch_size, settings.seq_len,
+    batches = endless_batches(LMBatches(train_ids, settings.batch_size, settings.seq_len,
                                  seed=settings.seed))
 
     def run() -> int:
@@ -121,8 +122,8 @@ def _candidate(name: str, settings: TrainBenchSettings, vocab_size: int,
 def seqcli_step(settings: TrainBenchSettings, vocab_size: int, train_ids: torch.Tensor,
                 placement: Placement, impl: str, run_dir: Path) -> Callable[[], int]:
     """One step of seqcli's real training loop per call (``Trainer.train_step``)."""
-    trainer = _trainer(settings, vocab_size, train_ids, placement, impl, run_dir)
-    batches = _endless(trainer.task.batches)
+    trainer = bench_trainer(settings, vocab_size, train_ids, placement, impl, run_dir)
+    batches = endless_batches(trainer.task.batches)
 
     def run() -> int:
         return trainer.train_step(next(batches))[2]
@@ -130,8 +131,12 @@ def seqcli_step(settings: TrainBenchSettings, vocab_size: int, train_ids: torch.
     return run
 
 
-def _trainer(settings: TrainBenchSettings, vocab_size: int, train_ids: torch.Tensor,
-             placement: Placement, impl: str, run_dir: Path) -> Trainer:
+def bench_trainer(settings: TrainBenchSettings, vocab_size: int, train_ids: torch.Tensor,
+                  placement: Placement, impl: str, run_dir: Path) -> Trainer:
+    """seqcli's real `Trainer` on the benchmark's model and data, for timing its steps.
+
+    Public so that benchmarks/train_step_ablation.py times exactly the trainer timed here.
+    """
     model = LanguageModel(vocab_size, _embedding(settings, vocab_size), settings.hidden_size,
                           cell=settings.cell, num_layers=settings.num_layers, dropout=0.0,
                           impl=impl)
@@ -141,7 +146,8 @@ def _trainer(settings: TrainBenchSettings, vocab_size: int, train_ids: torch.Ten
     return Trainer(model, task, config, placement, run_dir)
 
 
-def _endless(batches: LMBatches) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def endless_batches(batches: LMBatches) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Epoch after epoch of `batches`: a timed loop must never run out of batches."""
     for epoch in count():
         yield from batches.epoch(epoch)
 
@@ -157,8 +163,9 @@ def precision_quality(settings: TrainBenchSettings, vocab_size: int, train_ids: 
     for precision in dict.fromkeys([auto.precision, "fp32"]):
         placement = Placement(auto.device, precision)
         torch.manual_seed(settings.seed)
-        trainer = _trainer(settings, vocab_size, train_ids, placement, "fused", tmp / precision)
-        batches = _endless(trainer.task.batches)
+        trainer = bench_trainer(settings, vocab_size, train_ids, placement, "fused",
+                                tmp / precision)
+        batches = endless_batches(trainer.task.batches)
         for _ in range(settings.quality_steps):
             trainer.train_step(next(batches))
         result = evaluate_stream(trainer.model, val_ids, settings.batch_size, settings.seq_len,

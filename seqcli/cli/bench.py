@@ -7,33 +7,28 @@ shape is used and the report's ``corpus`` says so.
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated, Any, Optional
 
 import torch
 import typer
 from rich.table import Table
 
-from seqcli.cli.common import cache_dir, data_dir, err_console, handle_errors, out_console, print_json
-
-TableFormat = Enum("TableFormat", {"table": "table", "json": "json"}, type=str)
-Cell = Enum("Cell", {"rnn": "rnn", "lstm": "lstm", "gru": "gru"}, type=str)
-Impl = Enum("Impl", {"fused": "fused", "scratch": "scratch"}, type=str)
+from seqcli.cli.choices import Cell, Device, Impl, Precision, TableFormat
+from seqcli.cli.common import err_console, locations, out_console, print_json
 
 app = typer.Typer(help="Throughput benchmarks with references run side by side, interleaved.",
                   no_args_is_help=True)
 
 FormatOpt = Annotated[TableFormat, typer.Option("--format", help="table or json (one document on stdout).")]
 CellOpt = Annotated[Cell, typer.Option("--cell", help="rnn | lstm | gru.")]
-DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda | mps.")]
-PrecisionOpt = Annotated[str, typer.Option("--precision", help="seqcli's precision: auto | fp32 | bf16 | fp16 (references stay fp32).")]
+DeviceOpt = Annotated[Device, typer.Option("--device", help="auto | cpu | cuda | mps.")]
+PrecisionOpt = Annotated[Precision, typer.Option("--precision", help="seqcli's precision: auto | fp32 | bf16 | fp16 (references stay fp32).")]
 ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", help="torch intra-op threads (default: torch's choice).", min=1)]
 RoundsOpt = Annotated[int, typer.Option("--rounds", help="Interleaved rounds (each candidate runs once per round).", min=1)]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed.")]
 
 
 @app.command("train")
-@handle_errors
 def train(
     cell: CellOpt = Cell.lstm,
     hidden: Annotated[int, typer.Option("--hidden", help="Hidden units per layer.", min=1)] = 256,
@@ -43,7 +38,7 @@ def train(
     embedding: Annotated[Optional[int], typer.Option("--embedding", help="seqcli's embedding size (default: the vocabulary size, as wide as one-hot).", min=1)] = None,
     steps: Annotated[int, typer.Option("--steps", help="Training steps per candidate per round.", min=1)] = 4,
     quality_steps: Annotated[int, typer.Option("--quality-steps", help="Also train this many steps at auto precision and at fp32 and compare validation loss (0: skip).", min=0)] = 0,
-    device: DeviceOpt = "auto", precision: PrecisionOpt = "auto", threads: ThreadsOpt = None,
+    device: DeviceOpt = Device.auto, precision: PrecisionOpt = Precision.auto, threads: ThreadsOpt = None,
     rounds: RoundsOpt = 5, seed: SeedOpt = 0, format: FormatOpt = TableFormat.table,
 ) -> None:
     """Training tokens/s: seqcli fused and scratch against d2l's scratch and nn.LSTM loops."""
@@ -53,21 +48,20 @@ def train(
     _threads(threads)
     settings = TrainBenchSettings(cell=cell.value, hidden_size=hidden, num_layers=layers,
                                   batch_size=batch_size, seq_len=seq_len, embedding_size=embedding,
-                                  device=device, precision=precision, rounds=rounds, steps=steps,
+                                  device=device.value, precision=precision.value, rounds=rounds, steps=steps,
                                   quality_steps=quality_steps, seed=seed)
-    report = bench_train(settings, d2l_chars(data_dir(), cache_dir()), _progress(rounds, format))
+    report = bench_train(settings, d2l_chars(locations().data, locations().cache), _progress(rounds, format))
     _show(report, "tokens", format)
 
 
 @app.command("generate")
-@handle_errors
 def generate(
     cell: CellOpt = Cell.lstm,
     hidden: Annotated[int, typer.Option("--hidden", help="Hidden units per layer.", min=1)] = 256,
     layers: Annotated[int, typer.Option("--layers", help="Stacked layers.", min=1)] = 1,
     impl: Annotated[Impl, typer.Option("--impl", help="fused or scratch.")] = Impl.fused,
     length: Annotated[int, typer.Option("--length", help="Tokens to sample.", min=4)] = 1000,
-    device: DeviceOpt = "auto", precision: PrecisionOpt = "auto", threads: ThreadsOpt = None,
+    device: DeviceOpt = Device.auto, precision: PrecisionOpt = Precision.auto, threads: ThreadsOpt = None,
     rounds: RoundsOpt = 2, seed: SeedOpt = 0, format: FormatOpt = TableFormat.table,
 ) -> None:
     """Sampling tokens/s with the state carried, against re-running the prefix per token."""
@@ -76,14 +70,13 @@ def generate(
 
     _threads(threads)
     settings = GenerateBenchSettings(cell=cell.value, hidden_size=hidden, num_layers=layers,
-                                     impl=impl.value, length=length, device=device,
-                                     precision=precision, rounds=rounds, seed=seed)
-    report = bench_generate(settings, d2l_chars(data_dir(), cache_dir()), _progress(rounds, format))
+                                     impl=impl.value, length=length, device=device.value,
+                                     precision=precision.value, rounds=rounds, seed=seed)
+    report = bench_generate(settings, d2l_chars(locations().data, locations().cache), _progress(rounds, format))
     _show(report, "tokens", format)
 
 
 @app.command("classify")
-@handle_errors
 def classify(
     cell: CellOpt = Cell.lstm,
     hidden: Annotated[int, typer.Option("--hidden", help="Hidden units per layer.", min=1)] = 256,
@@ -93,7 +86,7 @@ def classify(
     impl: Annotated[Impl, typer.Option("--impl", help="fused or scratch.")] = Impl.fused,
     texts: Annotated[int, typer.Option("--texts", help="Sentences per round.", min=1)] = 2000,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Sentences per batch.", min=1)] = 256,
-    device: DeviceOpt = "auto", precision: PrecisionOpt = "auto", threads: ThreadsOpt = None,
+    device: DeviceOpt = Device.auto, precision: PrecisionOpt = Precision.auto, threads: ThreadsOpt = None,
     rounds: RoundsOpt = 3, seed: SeedOpt = 0, format: FormatOpt = TableFormat.table,
 ) -> None:
     """Sentences/s of classification against a loop without length bucketing or lengths."""
@@ -104,8 +97,8 @@ def classify(
     settings = ClassifyBenchSettings(cell=cell.value, hidden_size=hidden, num_layers=layers,
                                      embedding_size=embedding, bidirectional=bidirectional,
                                      impl=impl.value, texts=texts, batch_size=batch_size,
-                                     device=device, precision=precision, rounds=rounds, seed=seed)
-    chosen, train_texts, source = sentences(data_dir(), cache_dir(), texts)
+                                     device=device.value, precision=precision.value, rounds=rounds, seed=seed)
+    chosen, train_texts, source = sentences(locations().data, locations().cache, texts)
     report = bench_classify(settings, chosen, train_texts, source, _progress(rounds, format))
     _show(report, "texts", format)
 

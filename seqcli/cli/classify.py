@@ -6,38 +6,38 @@ import csv
 import json
 import sys
 from collections import Counter
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 from rich.table import Table
 
-from seqcli.classification import Prediction, predict_items, run_labels
-from seqcli.cli.common import err_console, handle_errors, out_console, runs_root
+from seqcli.classify.predict import BATCH_SIZE, Prediction, predict_items
+from seqcli.cli.choices import ClassifyFormat as OutputFormat
+from seqcli.cli.choices import Device, Precision
+from seqcli.cli.common import err_console, locations, out_console
 from seqcli.data.inputs import InputText, check_sources, iter_inputs
-from seqcli.runs import LoadedRun, load_run
-from seqcli.training.checkpoint import newest_run
+from seqcli.runs import LoadedRun, load_run, newest_run
 from seqcli.training.reporting import metrics_table
 
-OutputFormat = Enum("OutputFormat", {k: k for k in ("table", "json", "jsonl", "csv")}, type=str)
 PREVIEW_CHARS = 70
 
 
-@handle_errors
 def classify(
     files: Annotated[list[str], typer.Argument(help="Text files (each non-empty line is one text), CSV/TSV/JSONL files (a text column), or - for stdin.", show_default=False)],
     model: Annotated[Optional[Path], typer.Option("--model", help="Run directory (default: the newest classifier run).")] = None,
     document: Annotated[bool, typer.Option("--document", help="Treat each file (or all of stdin) as one text.")] = False,
     format: Annotated[OutputFormat, typer.Option("--format", help="table | json | jsonl | csv.")] = OutputFormat.table,
     text_column: Annotated[Optional[str], typer.Option("--text-column", help="CSV/TSV/JSONL column holding the text (name or 0-based index).")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Texts per forward pass.")] = 256,
-    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | mps.")] = "auto",
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Texts per forward pass.")] = BATCH_SIZE,
+    device: Annotated[Device, typer.Option("--device", help="auto | cpu | cuda | mps.")] = Device.auto,
+    precision: Annotated[Precision, typer.Option("--precision", help="auto | fp32 | bf16 | fp16.")] = Precision.auto,
 ) -> None:
     """Label each text with a trained classifier, with its probability."""
     check_sources(files)
-    run_dir = model if model is not None else newest_run(runs_root(), "classify")
-    run = load_run(run_dir, device=device, expect_task="classify")
+    run_dir = model if model is not None else newest_run(locations().runs, "classify")
+    run = load_run(run_dir, device=device.value, precision=precision.value,
+                   expect_task="classify")
     inputs = iter_inputs(files, document=document, text_column=text_column, stdin=sys.stdin)
     results = predict_items(run, ((item, item.text) for item in inputs), batch_size=batch_size)
     writer = {OutputFormat.table: _write_table, OutputFormat.json: _write_json,
@@ -55,7 +55,7 @@ def _record(item: InputText, prediction: Prediction) -> dict[str, Any]:
 
 def _write_table(run: LoadedRun, results, show_source: bool) -> Counter:
     """One aligned line per text: label, probability, [source:line,] a preview of the text."""
-    width = max((len(label) for label in run_labels(run)), default=5)
+    width = max((len(label) for label in run.labels), default=5)
     counts: Counter = Counter()
     for item, prediction in results:
         counts[prediction.label] += 1
@@ -71,14 +71,14 @@ def _write_json(run: LoadedRun, results, show_source: bool) -> Counter:
     """One JSON document, written as it goes so memory stays bounded."""
     counts: Counter = Counter()
     out = sys.stdout
-    out.write(json.dumps({"run_dir": str(run.path), "labels": run_labels(run)})[:-1])
+    out.write(json.dumps({"run_dir": str(run.path), "labels": run.labels})[:-1])
     out.write(', "predictions": [')
     for n, (item, prediction) in enumerate(results):
         counts[prediction.label] += 1
         out.write(("," if n else "") + "\n  " + json.dumps(_record(item, prediction),
                                                           ensure_ascii=False))
     summary = {"n": sum(counts.values()),
-               "counts": {label: counts[label] for label in run_labels(run)}}
+               "counts": {label: counts[label] for label in run.labels}}
     out.write("\n], " + json.dumps(summary)[1:] + "\n")
     out.flush()
     return counts
@@ -94,7 +94,7 @@ def _write_jsonl(run: LoadedRun, results, show_source: bool) -> Counter:
 
 
 def _write_csv(run: LoadedRun, results, show_source: bool) -> Counter:
-    labels = run_labels(run)
+    labels = run.labels
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["source", "line", "label", "probability",
                      *(f"p_{label}" for label in labels), "text"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,8 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from seqcli.cli.common import (cache_dir, data_dir, err_console, handle_errors, out_console,
-                               print_json)
+from seqcli.cli.choices import TableFormat
+from seqcli.cli.common import err_console, locations, out_console, print_json
 from seqcli.data.registry import (Corpus, get_corpus, list_corpora, locate_file, lookup,
                                   resolve_corpus)
 from seqcli.data.text import open_text_stream, read_text_with_encoding
@@ -25,16 +24,10 @@ _ORIGINS = {"mirror": "in the SEQCLI_DATA mirror", "cache": "in the cache",
             "download": "downloaded and verified"}
 
 
-class TableFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
 FormatOption = Annotated[TableFormat, typer.Option("--format", help="Output format.")]
 
 
 @app.command("list")
-@handle_errors
 def list_(fmt: FormatOption = TableFormat.table) -> None:
     """List the named corpora."""
     corpora = list_corpora()
@@ -48,13 +41,12 @@ def list_(fmt: FormatOption = TableFormat.table) -> None:
 
 
 @app.command()
-@handle_errors
 def fetch(
     name: Annotated[str, typer.Argument(help="A corpus name (see `seqcli corpus list`).")],
 ) -> None:
     """Make a named corpus available locally (downloading it if needed); print its file paths."""
     corpus = get_corpus(name)
-    resolved = resolve_corpus(name, data_dir=data_dir(), cache_dir=cache_dir(), console=err_console)
+    resolved = resolve_corpus(name, data_dir=locations().data, cache_dir=locations().cache, console=err_console)
     for file in corpus.files:
         origin = _ORIGINS.get(resolved.origins[file.path], resolved.origins[file.path])
         err_console.print(f"{corpus.name}: {file.path} {origin}", markup=False)
@@ -62,7 +54,6 @@ def fetch(
 
 
 @app.command()
-@handle_errors
 def info(
     target: Annotated[str, typer.Argument(metavar="NAME|PATH",
                                           help="A corpus name, or a text file or folder.")],
@@ -73,7 +64,7 @@ def info(
     if isinstance(found, Path):
         document, show = path_info(found), _print_path
     else:
-        document = corpus_info(found, data_dir=data_dir(), cache_dir=cache_dir())
+        document = corpus_info(found, data_dir=locations().data, cache_dir=locations().cache)
         show = _print_corpus
     if fmt is TableFormat.json:
         print_json(document)

@@ -2,53 +2,37 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from seqcli.cli.common import (cache_dir, data_dir, err_console, handle_errors, out_console,
-                               print_json, runs_root)
-from seqcli.evaluation import evaluate_run
-from seqcli.runs import load_run
-from seqcli.training.checkpoint import list_runs
-from seqcli.training.pipeline import Locations
+from seqcli.api import load
+from seqcli.cli.choices import Device, Precision, TableFormat
+from seqcli.cli.classify import print_evaluation
+from seqcli.cli.common import err_console, locations, out_console, print_json
+from seqcli.runs import newest_run
 from seqcli.training.reporting import metrics_table
 
-TableFormat = Enum("TableFormat", {"table": "table", "json": "json"}, type=str)
+LM_ROWS = ("loss", "perplexity", "bits_per_token", "tokens")
 
 
-@handle_errors
 def evaluate(
     model: Annotated[Optional[Path], typer.Option("--model", help="Run directory (default: the newest run).")] = None,
     corpus: Annotated[Optional[str], typer.Option("--corpus", help="Corpus name or path (default: the run's validation split).")] = None,
-    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | mps.")] = "auto",
+    device: Annotated[Device, typer.Option("--device", help="auto | cpu | cuda | mps.")] = Device.auto,
+    precision: Annotated[Precision, typer.Option("--precision", help="auto | fp32 | bf16 | fp16.")] = Precision.auto,
     format: Annotated[TableFormat, typer.Option("--format", help="table or json.")] = TableFormat.table,
 ) -> None:
     """Loss/perplexity (language models) or accuracy/F1 (classifiers) of a run."""
-    run_dir = model if model is not None else _newest_any()
-    run = load_run(run_dir, device=device)
-    locations = Locations(runs_root(), data_dir(), cache_dir())
-    console = err_console if format == TableFormat.table else None
-    result = evaluate_run(run, corpus, locations, console)
+    where = locations()
+    run = load(model if model is not None else newest_run(where.runs), device=device.value,
+               precision=precision.value)
+    result = run.evaluate(corpus, console=err_console if format == TableFormat.table else None)
     if format == TableFormat.json:
         print_json(result)
-        return
-    if run.task == "lm":
-        rows = {k: result[k] for k in ("loss", "perplexity", "bits_per_token", "tokens")}
-        out_console.print(metrics_table(f"{result['corpus']} ({result['split']})", rows))
+    elif run.task == "lm":
+        title = f"{result['corpus']} ({result['split']})"
+        out_console.print(metrics_table(title, {k: result[k] for k in LM_ROWS}))
     else:
-        from seqcli.cli.classify import print_evaluation
-
         print_evaluation(result)
-
-
-def _newest_any() -> Path:
-    from seqcli.errors import CheckpointError
-
-    runs = list_runs(runs_root())
-    if not runs:
-        raise CheckpointError(f"no run found in {runs_root()}; train one with `seqcli train` "
-                              f"or pass --model DIR")
-    return runs[0]["path"]

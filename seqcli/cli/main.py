@@ -1,16 +1,18 @@
-"""The `seqcli` command: sub-commands joined into one Typer app, behind one error boundary."""
+"""The `seqcli` command: sub-commands joined into one Typer app, behind one error boundary.
+
+`OneLineErrors` is that boundary, for every command: click's usage errors, seqcli's own
+errors, Ctrl-C, a closed pipe and anything unexpected each end in (at most) one line on stderr
+and an exit code from the CLI contract; a traceback only with --debug.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
-import warnings
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
-# torch warns at import, in two lines, when NumPy is absent; seqcli never needs NumPy, so a
-# user would see noise on every command. Filtered here, before anything imports torch.
-warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
-
-import typer  # noqa: E402
+import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 try:  # Typer >= 0.26 vendors click; older releases use the click package.
@@ -23,14 +25,17 @@ try:  # Typer's vendored click keeps Abort in typer.exceptions, not in click's e
 except ImportError:  # pragma: no cover
     _Abort = getattr(click_exc, "Abort", ())
 
-from seqcli.cli import bench, classify, corpus, evaluate, generate, runs, train
-from seqcli.cli.common import err_console, state
+from seqcli.cli import bench, classify, corpus, evaluate, generate, runs, train  # noqa: E402
+from seqcli.cli.common import err_console, state  # noqa: E402
+from seqcli.errors import SeqcliError  # noqa: E402
+
+INTERRUPTED, BROKEN_PIPE = 130, 141  # 128 + SIGINT, 128 + SIGPIPE, as a shell reports them
 
 
 class OneLineErrors(TyperGroup):
-    """Report click's usage errors in one line (exit 2) instead of a multi-line usage panel."""
+    """The CLI's single error boundary (see the module docstring)."""
 
-    def main(self, *args, **kwargs):  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
         kwargs["standalone_mode"] = False
         try:
             result = super().main(*args, **kwargs)
@@ -39,36 +44,50 @@ class OneLineErrors(TyperGroup):
             sys.exit(0)
         except click_exc.ClickException as err:
             hint = f" (see {err.ctx.command_path} --help)" if getattr(err, "ctx", None) else ""
-            err_console.print(f"[bold red]error:[/] {err.format_message()}{hint}".replace("\n", " "),
-                              highlight=False, soft_wrap=True)
-            sys.exit(err.exit_code)
-        except _Abort:
+            _fail(f"{err.format_message()}{hint}", err.exit_code, markup_safe=False)
+        except (_Abort, KeyboardInterrupt):  # a Ctrl-C, also one after click's own handling
             err_console.print("interrupted")
-            sys.exit(130)
-        except KeyboardInterrupt:  # a Ctrl-C after click's own handling ended (e.g. a second
-            err_console.print("interrupted")  # one while a stopped run is reporting)
-            sys.exit(130)
+            sys.exit(INTERRUPTED)
         except Exception as err:  # the last line of defence: no traceback unless --debug
             if state.debug:
                 raise
-            sys.exit(_unexpected(err))
+            _fail(_unexpected(err), 1)
         sys.exit(result if isinstance(result, int) else 0)
 
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command; its errors are turned into lines and codes here."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:  # `seqcli classify big.txt | head -1`: the reader is done
+            _silence_stdout()
+            sys.exit(BROKEN_PIPE)
+        except (SeqcliError, OSError, MemoryError) as err:
+            if state.debug:
+                raise
+            if isinstance(err, SeqcliError):
+                _fail(str(err), err.exit_code)
+            _fail(f"{type(err).__name__}: {err}", 1)
 
-def _unexpected(err: Exception) -> int:
-    """One line for an error that escaped the commands' own handling; returns the exit code."""
-    from seqcli.cli.common import _escape
-    from seqcli.errors import SeqcliError
 
-    if isinstance(err, SeqcliError):
-        message, code = str(err), err.exit_code
-    else:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
-        message = (f"unexpected {type(err).__name__}{': ' + first[:300] if first else ''} "
-                   f"(a bug in seqcli; run again with --debug for the traceback and report it)")
-        code = 1
-    err_console.print(f"[bold red]error:[/] {_escape(message)}", highlight=False, soft_wrap=True)
-    return code
+def _fail(message: str, code: int, markup_safe: bool = True) -> NoReturn:
+    text = escape(message.replace("\n", " ")) if markup_safe else message.replace("\n", " ")
+    err_console.print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def _unexpected(err: Exception) -> str:
+    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return (f"unexpected {type(err).__name__}{': ' + first[:300] if first else ''} "
+            f"(a bug in seqcli; run again with --debug for the traceback and report it)")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot complain either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # a captured stdout (tests) has no fd
+        pass
 
 
 app = typer.Typer(

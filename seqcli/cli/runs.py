@@ -2,52 +2,49 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from seqcli.cli.common import handle_errors, out_console, print_json, runs_root
-from seqcli.training import checkpoint as ckpt
+from seqcli import runs
+from seqcli.cli.choices import TableFormat
+from seqcli.cli.common import locations, out_console, print_json
 
 app = typer.Typer(help="List and inspect run directories.", no_args_is_help=True)
-TableFormat = Enum("TableFormat", {"table": "table", "json": "json"}, type=str)
 
 SHOWN = ("val_loss", "val_perplexity", "val_accuracy", "val_macro_f1")
 
 
 @app.command("list")
-@handle_errors
 def list_runs(
     format: Annotated[TableFormat, typer.Option("--format", help="table or json.")] = TableFormat.table,
 ) -> None:
     """Runs under $SEQCLI_RUNS (or ./runs), newest first."""
-    runs = ckpt.list_runs(runs_root())
+    root = locations().runs
+    found = runs.list_runs(root)
     if format == TableFormat.json:
-        print_json([_row(r) for r in runs])
+        print_json([_row(r) for r in found])
         return
-    table = Table(title=f"runs in {runs_root()}")
+    table = Table(title=f"runs in {root}")
     for column in ("run", "task", "model", "corpus", "steps", "best"):
         table.add_column(column)
-    for r in runs:
+    for r in found:
         row = _row(r)
         table.add_row(row["path"], row["task"], row["model"], str(row["corpus"]),
                       str(row["steps"] if row["steps"] is not None else "-"), row["best"])
-    out_console.print(table if runs else f"no runs in {runs_root()}")
+    out_console.print(table if found else f"no runs in {root}")
 
 
 @app.command("show")
-@handle_errors
 def show(
     run_dir: Annotated[Path, typer.Argument(help="Run directory.")],
     format: Annotated[TableFormat, typer.Option("--format", help="table or json.")] = TableFormat.table,
 ) -> None:
     """Config, data facts and results of one run."""
-    config = ckpt.read_run_config(run_dir)
-    summary = ckpt.read_json_or_none(run_dir / ckpt.SUMMARY_FILE)
-    summary = summary if isinstance(summary, dict) else None  # torn or foreign: no summary
+    config = runs.read_run_config(run_dir)
+    summary = runs.read_summary(run_dir)  # None when torn or unfinished
     files = sorted(p.name for p in run_dir.iterdir() if not p.name.startswith("."))
     document = {"path": str(run_dir), "task": config["task"], "config": config["config"],
                 "meta": config.get("meta", {}), "summary": summary, "files": files}

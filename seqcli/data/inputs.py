@@ -6,19 +6,20 @@
 - ``document=True``: each file (or all of stdin) is one text;
 - ``-``: standard input, with the same line rules.
 
-Files are decoded like every other input (UTF-8, falling back to Windows-1252).
+Files are decoded like every other input (UTF-8, falling back to Windows-1252). Tables and
+JSONL go through `seqcli.data.columns`, the reader training data uses, so a file that trained
+a classifier is read the same way here; rows are pulled one at a time from `iter_lines`.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from seqcli.data.labelled import TEXT_NAMES, csv_error_reason, json_key
+from seqcli.data.columns import (DELIMITERS, JSONL_SUFFIXES, TEXT_NAMES, find_column,
+                                 header_names, json_key, json_rows, json_string, table_rows)
 from seqcli.data.text import check_file, open_text_stream, read_text
 from seqcli.errors import DataError
 
@@ -54,9 +55,9 @@ def iter_inputs(sources: Iterable[str], *, document: bool = False,
             text = read_text(path).strip()
             if text:
                 yield InputText(source, None, text)
-        elif suffix in (".csv", ".tsv"):
-            yield from _from_table(source, path, "," if suffix == ".csv" else "\t", text_column)
-        elif suffix in (".jsonl", ".ndjson"):
+        elif suffix in DELIMITERS:
+            yield from _from_table(source, path, DELIMITERS[suffix], text_column)
+        elif suffix in JSONL_SUFFIXES:
             yield from _from_jsonl(source, path, text_column)
         else:
             yield from _from_lines(source, iter_lines(path), False)
@@ -88,40 +89,29 @@ def _from_lines(source: str, lines: Iterable[str], document: bool) -> Iterator[I
 
 def _from_table(source: str, path: Path, delimiter: str,
                 text_column: str | None) -> Iterator[InputText]:
-    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    reader = csv.reader(iter_lines(path), delimiter=delimiter, quoting=quoting,
-                        strict=True)
-    column, line = None, 1
-    try:
-        for fields in reader:
-            start, line = line, reader.line_num + 1
-            if not any(f.strip() for f in fields):
+    """One text per row; the column is settled on the first row, which may be a header."""
+    column = None
+    for line, fields in table_rows(iter_lines(path), delimiter, path):
+        if column is None:
+            column, is_header = _text_column(fields, text_column, path)
+            if is_header:
                 continue
-            if column is None:
-                column, is_header = _text_column(fields, text_column, path)
-                if is_header:
-                    continue
-            if column >= len(fields):
-                raise DataError(f"{path}:{start}: ragged row: no column {column + 1}")
-            if fields[column].strip():
-                yield InputText(source, start, fields[column].strip())
-    except csv.Error as err:
-        raise DataError(f"{path}:{line}: malformed row ({csv_error_reason(err)})") from None
+        if column >= len(fields):
+            raise DataError(f"{path}:{line}: ragged row: no column {column + 1}")
+        if fields[column].strip():
+            yield InputText(source, line, fields[column].strip())
 
 
 def _text_column(first: list[str], declared: str | None, path: Path) -> tuple[int, bool]:
-    """(index of the text column, whether `first` is a header row)."""
-    names = [f.strip().lower() for f in first]
-    if declared is not None:
-        if declared.lower() in names:
-            return names.index(declared.lower()), True
-        if declared.isdigit() and int(declared) < len(names):
-            return int(declared), False
-        raise DataError(f"{path}: no text column {declared!r}; the first row has "
-                        f"{', '.join(repr(n) for n in names)}")
-    for name in TEXT_NAMES:
-        if name in names:
-            return names.index(name), True
+    """(index of the text column, whether `first` is a header row).
+
+    Unlike training data there is no label to tell apart, so a one-column table needs no
+    name, and a row is a header only when the text column was found by a name in it.
+    """
+    names = header_names(first)
+    column, by_name = find_column(names, declared, TEXT_NAMES, path, "text")
+    if column is not None:
+        return column, by_name
     if len(names) == 1:
         return 0, False
     raise DataError(f"{path}: {len(names)} columns and none is named like a text column; "
@@ -129,19 +119,10 @@ def _text_column(first: list[str], declared: str | None, path: Path) -> tuple[in
 
 
 def _from_jsonl(source: str, path: Path, text_column: str | None) -> Iterator[InputText]:
+    """One text per object, from the key chosen on the first object."""
     key = None
-    for number, line in enumerate(iter_lines(path), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataError(f"{path}:{number}: invalid JSON ({err.msg})") from None
-        if not isinstance(record, dict):
-            raise DataError(f"{path}:{number}: expected a JSON object")
-        key = key or json_key(record, text_column, TEXT_NAMES, path, number, "text")
-        value = record.get(key)
-        if not isinstance(value, str):
-            raise DataError(f"{path}:{number}: field {key!r} is missing or not a string")
-        if value.strip():
-            yield InputText(source, number, value.strip())
+    for line, record in json_rows(iter_lines(path), path):
+        key = key or json_key(record, text_column, TEXT_NAMES, path, line, "text")
+        text = json_string(record, key, path, line).strip()
+        if text:
+            yield InputText(source, line, text)

@@ -6,8 +6,9 @@ Supported inputs (chosen by `read_labelled` from the path):
   text and label columns are declared (``text_column`` / ``label_column``: a header name, or a
   0-based index for files without a header) or found from a header with usual names
   (``text``/``sentence``/``review``..., ``label``/``sentiment``/``class``...). A two-column
-  file without a header works too: the column with fewer distinct values is the label. TSV is
-  read without quote processing (GLUE files hold bare ``"``); CSV follows RFC 4180 quoting.
+  file without a header works too: the column with fewer distinct values is the label. Rows,
+  quoting (none for TSV: GLUE files hold bare ``"``; RFC 4180 for CSV) and column lookup
+  come from `seqcli.data.columns`, shared with the texts to classify.
 - ``.jsonl`` / ``.ndjson``: one JSON object per line with a text and a label field.
 - a folder with one sub-folder of ``.txt`` files per label (IMDB's ``aclImdb/train/pos|neg``;
   its unlabelled ``unsup`` folder is skipped);
@@ -22,20 +23,19 @@ line naming the file and line.
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from seqcli.data.columns import (DELIMITERS, JSONL_SUFFIXES, LABEL_NAMES, TEXT_NAMES, Row,
+                                 find_column, header_names, json_key, json_rows, json_string,
+                                 table_rows)
 from seqcli.data.text import read_text
 from seqcli.errors import DataError
 
-TEXT_NAMES = ("text", "sentence", "review", "content", "document", "body", "comment", "tweet")
-LABEL_NAMES = ("label", "sentiment", "class", "category", "target", "polarity", "labels", "y")
 SKIPPED_FOLDERS = ("unsup",)  # IMDB's unlabelled reviews
 
 
@@ -60,32 +60,28 @@ def read_labelled(path: Path, *, text_column: str | None = None,
     if path.is_dir():
         return read_folder(path, encoding=encoding)
     suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
+    if suffix in JSONL_SUFFIXES:
         return read_jsonl(path, text_column=text_column, label_column=label_column,
                           encoding=encoding)
     text = read_text(path, encoding=encoding)
-    if suffix == ".csv":
-        return parse_table(text, ",", path, text_column=text_column, label_column=label_column)
-    if suffix == ".tsv" or "\t" in text.split("\n", 1)[0]:
-        return parse_table(text, "\t", path, text_column=text_column, label_column=label_column)
+    delimiter = DELIMITERS.get(suffix)
+    if delimiter is None and "\t" in text.split("\n", 1)[0]:
+        delimiter = "\t"
+    if delimiter is not None:
+        return parse_table(text, delimiter, path, text_column=text_column,
+                           label_column=label_column)
     raise DataError(f"{path}: cannot tell the format of this labelled file; use .csv, .tsv "
                     f"or .jsonl, a folder with one sub-folder per label, or paired files")
 
 
 def parse_table(text: str, delimiter: str, path: Path, *, text_column: str | None = None,
                 label_column: str | None = None) -> LabelledData:
-    """Rows of a CSV/TSV document -> LabelledData, with header detection."""
-    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quoting=quoting,
-                        strict=True)
-    rows, line = [], 1
-    try:
-        for fields in reader:
-            if any(f.strip() for f in fields):
-                rows.append((line, fields))
-            line = reader.line_num + 1
-    except csv.Error as err:
-        raise DataError(f"{path}:{line}: malformed row ({csv_error_reason(err)})") from None
+    """Rows of a CSV/TSV document -> LabelledData, with header detection.
+
+    All rows are held: telling a header from data in a two-column file without usual names
+    compares the first row with the values of the rest.
+    """
+    rows = list(table_rows(io.StringIO(text), delimiter, path))
     if not rows:
         raise DataError(f"{path}: has no rows")
     text_i, label_i, header = find_columns(rows, text_column, label_column, path)
@@ -100,20 +96,10 @@ def parse_table(text: str, delimiter: str, path: Path, *, text_column: str | Non
     return checked(LabelledData(texts, labels, str(path)))
 
 
-def csv_error_reason(err: Exception) -> str:
-    """The csv module's complaint in words a user can act on."""
-    reason = str(err)
-    if "unexpected end of data" in reason:
-        return "a quote opened here is never closed"
-    if "field larger than field limit" in reason:
-        return f"a field is longer than {csv.field_size_limit():,} characters"
-    return reason
-
-
-def find_columns(rows: list[tuple[int, list[str]]], text_column: str | None,
-                 label_column: str | None, path: Path) -> tuple[int, int, bool]:
+def find_columns(rows: list[Row], text_column: str | None, label_column: str | None,
+                 path: Path) -> tuple[int, int, bool]:
     """(text index, label index, first row is a header) for a table's rows."""
-    first = [f.strip().lower() for f in rows[0][1]]
+    first = header_names(rows[0][1])
     declared = [c for c in (text_column, label_column) if c is not None]
     # A first row naming both columns is a header; with two columns, naming one is enough (the
     # other is the label, or the text), so "text,sentiment_score" needs no declaration.
@@ -144,15 +130,10 @@ def find_columns(rows: list[tuple[int, list[str]]], text_column: str | None,
 
 def _column(header: list[str], declared: str | None, known: tuple[str, ...], path: Path,
             what: str, named: bool) -> int | None:
-    if declared is None:
-        found = [header.index(n) for n in known if n in header] if named else []
-        return found[0] if found else None
-    if declared.lower() in header:
-        return header.index(declared.lower())
-    if declared.isdigit() and int(declared) < len(header):
-        return int(declared)
-    raise DataError(f"{path}: no {what} column {declared!r}; the first row has "
-                    f"{', '.join(repr(h) for h in header)}")
+    """A declared column, or a usual name only when the first row is a header (`named`)."""
+    if declared is None and not named:
+        return None
+    return find_column(header, declared, known, path, what)[0]
 
 
 def read_jsonl(path: Path, *, text_column: str | None = None, label_column: str | None = None,
@@ -160,42 +141,17 @@ def read_jsonl(path: Path, *, text_column: str | None = None, label_column: str 
     """One JSON object per line with a text field and a label field."""
     texts, labels = [], []
     text_key = label_key = None
-    for line, raw in enumerate(read_text(path, encoding=encoding).split("\n"), start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as err:
-            raise DataError(f"{path}:{line}: invalid JSON ({err.msg})") from None
-        if not isinstance(record, dict):
-            raise DataError(f"{path}:{line}: expected a JSON object, got {type(record).__name__}")
+    for line, record in json_rows(read_text(path, encoding=encoding).split("\n"), path):
         if text_key is None:
             text_key = json_key(record, text_column, TEXT_NAMES, path, line, "text")
             label_key = json_key(record, label_column, LABEL_NAMES, path, line, "label")
-        value = record.get(text_key)
-        if not isinstance(value, str):
-            raise DataError(f"{path}:{line}: field {text_key!r} is missing or not a string")
-        texts.append(_need_text(value, path, line))
+        texts.append(_need_text(json_string(record, text_key, path, line), path, line))
         labels.append(_need_label(_label_string(record.get(label_key)), path, line))
     return checked(LabelledData(texts, labels, str(path)))
 
 
-def json_key(record: dict, declared: str | None, known: tuple[str, ...], path: Path,
-             line: int, what: str) -> str:
-    """The key holding the text (or label): declared, else the first usual name present."""
-    if declared is not None:
-        if declared not in record:
-            raise DataError(f"{path}:{line}: no {what} field {declared!r}")
-        return declared
-    lowered = {k.lower(): k for k in record}
-    for name in known:
-        if name in lowered:
-            return lowered[name]
-    raise DataError(f"{path}:{line}: no {what} field (looked for {', '.join(known[:4])}...); "
-                    f"pass --{what}-column")
-
-
-def _label_string(value) -> str:
+def _label_string(value: object) -> str:
+    """A JSON label as a class name: 1 -> "1", true -> "true"; null/objects -> "" (missing)."""
     if value is None or isinstance(value, (dict, list)):
         return ""
     if isinstance(value, bool):

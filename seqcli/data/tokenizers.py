@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from seqcli.atomic import write_text
 from seqcli.errors import CheckpointError, DataError
 
 PAD, UNK = "[PAD]", "[UNK]"
@@ -203,9 +204,7 @@ def tokenizer_from_json(text: str) -> Tokenizer:
 
 
 def save_tokenizer(tokenizer: Tokenizer, path: Path) -> None:
-    from seqcli.training.checkpoint import atomic_write_text
-
-    atomic_write_text(path, tokenizer.to_json())
+    write_text(path, tokenizer.to_json())
 
 
 def load_tokenizer(path: Path) -> Tokenizer:

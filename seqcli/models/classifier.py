@@ -2,7 +2,7 @@
 
 ``forward(x, lengths, ngrams=None) -> (logits, None)``: x [B, T] right-padded token ids,
 lengths [B] their true lengths, and with subword features (``subword_buckets`` > 0) ngrams
-[B, T, K] each token's character n-gram buckets (seqcli/data/subwords.py; 0 pads). A token's
+[B, T, K] each token's character n-gram buckets (seqcli/classify/subwords.py; 0 pads). A token's
 vector is then its word vector plus the mean of its n-gram vectors, so a word never seen in
 training ([UNK]) still reads as what its pieces suggest.
 
@@ -25,11 +25,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from seqcli.choices import POOLINGS
 from seqcli.data.tokenizers import PAD_ID
 from seqcli.models.zoo import build_recurrent
 
-POOLINGS = ("last", "mean", "max")
-EMBEDDING_INIT_STD = None
 
 
 def length_mask(lengths: Tensor, steps: int) -> Tensor:
@@ -78,10 +77,6 @@ class Classifier(nn.Module):
             self.subword_embedding = nn.EmbeddingBag(subword_buckets, embedding_size,
                                                      mode="mean", padding_idx=0)
             nn.init.zeros_(self.subword_embedding.weight)
-        if EMBEDDING_INIT_STD is not None:
-            with torch.no_grad():
-                nn.init.normal_(self.embedding.weight, std=EMBEDDING_INIT_STD)
-                self.embedding.weight[PAD_ID].zero_()
         # Dropout on the embeddings regularises the largest, most overfit-prone parameter
         # block; by default it is as strong as the dropout before the output layer.
         self.embedding_dropout = nn.Dropout(dropout if embedding_dropout is None

@@ -17,7 +17,6 @@ class LanguageModel(nn.Module):
                  cell: str = "lstm", num_layers: int = 1, dropout: float = 0.0,
                  impl: str = "fused", tie_weights: bool = False):
         super().__init__()
-        self.cell = cell
         self.embedding = nn.Embedding(vocab_size, embedding_size)
         self.dropout = nn.Dropout(dropout)
         # Dropout between stacked layers lives inside the recurrent module (as in torch.nn);

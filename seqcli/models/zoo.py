@@ -1,4 +1,4 @@
-"""Builders that turn flat settings into model modules (the CLI and configs call these)."""
+"""The recurrent stack of the zoo by name: fused (torch.nn kernels) or scratch (the equations)."""
 
 from __future__ import annotations
 
@@ -33,20 +33,3 @@ def build_recurrent(
     return RECURRENT_IMPLS[impl](
         cell, input_size, hidden_size, num_layers=num_layers, dropout=dropout,
         bidirectional=bidirectional)
-
-
-def build_model(config, vocab_size: int, num_classes: int = 0) -> nn.Module:
-    """The network for a RunConfig: a language model or a classifier over the same zoo."""
-    m = config.model
-    if config.task == "lm":
-        from seqcli.models.language_model import LanguageModel
-
-        return LanguageModel(vocab_size, m.embedding_size, m.hidden_size, cell=m.cell,
-                             num_layers=m.num_layers, dropout=m.dropout, impl=m.impl,
-                             tie_weights=m.tie_weights)
-    from seqcli.models.classifier import Classifier
-
-    return Classifier(vocab_size, m.embedding_size, m.hidden_size, num_classes, cell=m.cell,
-                      num_layers=m.num_layers, dropout=m.dropout, impl=m.impl,
-                      bidirectional=m.bidirectional, pooling=m.pooling,
-                      subword_buckets=m.subwords)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.console import Console
@@ -12,9 +13,10 @@ from rich.table import Table
 class Reporter:
     """Silent reporter (JSON mode, library use); the rich one overrides these hooks."""
 
-    def start(self, total_steps: int, done: int, description: str) -> None: ...
+    def start(self, total_steps: int, done: int, description: str,
+              budget_seconds: float | None = None) -> None: ...
 
-    def step(self, step: int, fields: dict[str, Any]) -> None: ...
+    def step(self, step: int, fields: dict[str, Any], seconds: float = 0.0) -> None: ...
 
     def evaluation(self, step: int, metrics: dict[str, Any], improved: bool) -> None: ...
 
@@ -32,7 +34,9 @@ class RichReporter(Reporter):
         self.progress: Progress | None = None
         self.task_id = None
 
-    def start(self, total_steps: int, done: int, description: str) -> None:
+    def start(self, total_steps: int, done: int, description: str,
+              budget_seconds: float | None = None) -> None:
+        self.total_steps, self.budget_seconds = total_steps, budget_seconds
         columns = [TextColumn("[bold]{task.description}"), BarColumn(),
                    TextColumn("{task.completed}/{task.total}")]
         columns += [TextColumn(f"{name} {{task.fields[{name}]}}") for name in self.fields]
@@ -42,10 +46,11 @@ class RichReporter(Reporter):
         self.task_id = self.progress.add_task(description, total=total_steps, completed=done,
                                               **{name: "-" for name in self.fields})
 
-    def step(self, step: int, fields: dict[str, Any]) -> None:
+    def step(self, step: int, fields: dict[str, Any], seconds: float = 0.0) -> None:
         if self.progress is not None:
             shown = {k: _fmt(v) for k, v in fields.items() if k in self.fields}
-            self.progress.update(self.task_id, completed=step, **shown)
+            total = binding_total(self.total_steps, step, seconds, self.budget_seconds)
+            self.progress.update(self.task_id, completed=step, total=total, **shown)
 
     def evaluation(self, step: int, metrics: dict[str, Any], improved: bool) -> None:
         text = "  ".join(f"{k} {_fmt(v)}" for k, v in metrics.items())
@@ -60,6 +65,17 @@ class RichReporter(Reporter):
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+
+
+def binding_total(total_steps: int, step: int, seconds: float,
+                  budget_seconds: float | None) -> int:
+    """The step count at which the run will stop: its step budget, or fewer when the time
+    budget runs out first (projected from the pace so far), so the bar and its ETA follow
+    whichever budget binds."""
+    if not budget_seconds or seconds <= 0 or step <= 0:
+        return total_steps
+    projected = math.ceil(step * budget_seconds / seconds)
+    return max(step, min(total_steps, projected))
 
 
 def _fmt(value: Any) -> str:

@@ -1,7 +1,7 @@
 """One training loop for every task: clipping, precision, schedule, evaluation, early stopping,
 Ctrl-C safety and exact resume.
 
-The loop knows nothing about language models or classifiers; a `Task` (seqcli/training/tasks.py)
+The loop knows nothing about language models or classifiers; a `Task` (seqcli/training/task.py)
 supplies batches, the loss and the evaluation. Everything needed to continue exactly where a run
 stopped (weights, optimizer, step, epoch position, RNG, the carried recurrent state) goes into
 `last.pt` at each evaluation and on Ctrl-C.
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import signal
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,12 +18,16 @@ from typing import Any
 
 import torch
 
+from seqcli.atomic import write_json
 from seqcli.config import TrainConfig
 from seqcli.device import Placement
 from seqcli.errors import TrainingError
 from seqcli.training import checkpoint as ckpt
 from seqcli.training.averaging import WeightAverage
 from seqcli.training.reporting import Reporter
+from seqcli.training.schedule import build_optimizer, learning_rate
+from seqcli.training.stopping import StopFlag
+from seqcli.training.task import Task
 
 LOG_EVERY = 10
 
@@ -43,67 +45,8 @@ class Progress:
     bad_evals: int = 0
 
 
-def build_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """AdamW (decay on weight matrices only) or plain SGD, the textbook choice."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr)
-    decay = [p for p in params if p.dim() >= 2]
-    no_decay = [p for p in params if p.dim() < 2]
-    groups = [{"params": decay, "weight_decay": config.weight_decay},
-              {"params": no_decay, "weight_decay": 0.0}]
-    # The fused kernel updates each tensor in one pass instead of a dozen elementwise ones:
-    # on a 2-core CPU that halves the step of a classifier with large embedding tables.
-    fused = all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params)
-    return torch.optim.AdamW(groups, lr=config.lr, fused=fused or None)
-
-
-def learning_rate(config: TrainConfig, step: int, total_steps: int,
-                  time_fraction: float = 0.0) -> float:
-    """Linear warm-up, then cosine decay to a tenth of the peak (or constant).
-
-    With --max-minutes (and no --max-steps) the decay follows whichever budget runs out first,
-    epochs or time, so a time-limited run still ends at a low learning rate; such runs resume
-    close to, but not bit-for-bit like, an uninterrupted one. Step budgets resume exactly.
-    """
-    warmup = min(config.warmup_steps, max(0, total_steps // 10))
-    if warmup and step < warmup:
-        return config.lr * (step + 1) / warmup
-    if config.schedule == "constant" or total_steps <= warmup:
-        return config.lr
-    done = min(1.0, max((step - warmup) / max(1, total_steps - warmup), time_fraction))
-    return config.lr * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * done)))
-
-
-class _StopFlag:
-    """First Ctrl-C asks the loop to stop at the next step boundary; a second one is immediate.
-
-    Stopping only between steps means a checkpoint never holds half-updated weights.
-    """
-
-    def __init__(self):
-        self.requested = False
-        self._previous = None
-
-    def __enter__(self):
-        self._previous = None
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-        return False
-
-
 class Trainer:
-    def __init__(self, model: torch.nn.Module, task, config: TrainConfig, placement: Placement,
+    def __init__(self, model: torch.nn.Module, task: Task, config: TrainConfig, placement: Placement,
                  run_dir: Path, reporter: Reporter | None = None):
         self.model = model.to(placement.device)
         self.task, self.config, self.placement = task, config, placement
@@ -115,7 +58,7 @@ class Trainer:
                                            enabled=placement.precision == "fp16")
         self.progress = Progress()
         self.state = None  # recurrent state carried between batches (language models)
-        self.stop = _StopFlag()
+        self.stop = StopFlag()
         self._evaluated_at = 0  # step of the latest evaluation in this process
         per_epoch = task.batches_per_epoch()
         self.total_steps = config.epochs * per_epoch
@@ -198,7 +141,9 @@ class Trainer:
     def fit(self) -> dict[str, Any]:
         """Train until epochs, --max-steps, --max-minutes, early stopping or Ctrl-C."""
         self.model.train()
-        self.reporter.start(self.total_steps, self.progress.step, f"training {self.task.name}")
+        budget = (self.config.max_minutes or 0) * 60 or None
+        self.reporter.start(self.total_steps, self.progress.step, f"training {self.task.name}",
+                            budget_seconds=budget)
         started = time.perf_counter()
         try:
             with self.stop:
@@ -208,10 +153,11 @@ class Trainer:
             elif reason == "interrupted":
                 self._save_last()
         finally:
+            self.reporter.step(self.progress.step, {}, seconds=self.progress.train_seconds)
             self.reporter.finish()
         return self._summary(reason, time.perf_counter() - started)
 
-    def _loop(self, stop: _StopFlag) -> str:
+    def _loop(self, stop: StopFlag) -> str:
         p, config = self.progress, self.config
         window_items, window_start = 0, time.perf_counter()
         while p.epoch < config.epochs:
@@ -278,7 +224,8 @@ class Trainer:
                   "grad_norm": norm, "lr": lr, f"{self.task.item_name}_per_second": rate}
         ckpt.append_jsonl(self.run_dir / ckpt.METRICS_FILE, record)
         self.reporter.step(p.step, {"loss": loss, "ppl": math.exp(min(loss, 50.0)),
-                                    "tok/s": rate, "texts/s": rate, "lr": lr})
+                                    "tok/s": rate, "texts/s": rate, "lr": lr},
+                           seconds=p.train_seconds)
 
     def _summary(self, reason: str, elapsed: float) -> dict[str, Any]:
         p = self.progress
@@ -287,7 +234,7 @@ class Trainer:
                    f"{self.task.item_name}_per_second": p.items / max(1e-9, p.train_seconds),
                    "elapsed_seconds": elapsed, "train_seconds": p.train_seconds}
         if reason != "interrupted":
-            ckpt.atomic_write_json(self.run_dir / ckpt.SUMMARY_FILE, summary)
+            write_json(self.run_dir / ckpt.SUMMARY_FILE, summary)
         return summary
 
 

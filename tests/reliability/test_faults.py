@@ -31,21 +31,13 @@ from seqcli.cli.main import app
 from seqcli.data.tokenizers import load_tokenizer
 from seqcli.errors import CheckpointError
 from seqcli.runs import load_run
+from seqcli import runs
 from seqcli.training import checkpoint as ckpt
 
 TINY = ["--hidden", "16", "--embedding", "8", "--layers", "1", "--seq-len", "8",
         "--batch-size", "4"]
 SEED = int(os.environ.get("SEQCLI_KILL_SEED", "20261123"))
 
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads; on a shared machine threads only spin."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 HARNESS = r'''
@@ -166,15 +158,15 @@ def _plans() -> list[dict]:
 def _check_snapshot(snap: Path) -> dict:
     """Everything the run directory holds loads; returns what was found."""
     found = {"files": sorted(p.name for p in snap.iterdir())}
-    if (snap / ckpt.CONFIG_FILE).exists():
-        ckpt.read_run_config(snap)
-    if (snap / ckpt.TOKENIZER_FILE).exists():
-        load_tokenizer(snap / ckpt.TOKENIZER_FILE)
+    if (snap / runs.CONFIG_FILE).exists():
+        runs.read_run_config(snap)
+    if (snap / runs.TOKENIZER_FILE).exists():
+        load_tokenizer(snap / runs.TOKENIZER_FILE)
     for name in (ckpt.BEST_FILE, ckpt.LAST_FILE):
         if (snap / name).exists():
             payload = ckpt.load_checkpoint(snap / name)
             found[name] = payload[ckpt.KEY_PROGRESS]["step"]
-    if (snap / ckpt.CONFIG_FILE).exists() and (ckpt.BEST_FILE in found or ckpt.LAST_FILE in found):
+    if (snap / runs.CONFIG_FILE).exists() and (ckpt.BEST_FILE in found or ckpt.LAST_FILE in found):
         run = load_run(snap, device="cpu")
         assert run.model is not None
         result = CliRunner().invoke(app, ["generate", "--model", str(snap), "--length", "5",
@@ -263,7 +255,7 @@ class _InfiniteGradient(torch.autograd.Function):
 def test_non_finite_loss_stops_naming_the_step_and_keeps_the_checkpoint(what, tiny_corpus,
                                                                         tmp_path, runs_dir,
                                                                         monkeypatch):
-    from seqcli.training import tasks
+    from seqcli.lm import task as tasks
 
     real = tasks.LMTask.train_loss
     calls, saved = [0], {}
@@ -316,7 +308,7 @@ def _train(corpus, out, *extra):
 
 
 @needs_dev_full
-@pytest.mark.parametrize("victim", [ckpt.TOKENIZER_FILE, ckpt.CONFIG_FILE, ckpt.BEST_FILE,
+@pytest.mark.parametrize("victim", [runs.TOKENIZER_FILE, runs.CONFIG_FILE, ckpt.BEST_FILE,
                                     ckpt.METRICS_FILE])
 def test_full_disk_is_a_clear_error(victim, tiny_corpus, tmp_path, runs_dir):
     out = tmp_path / "run"
@@ -329,9 +321,9 @@ def test_full_disk_is_a_clear_error(victim, tiny_corpus, tmp_path, runs_dir):
     assert len(lines) == 1 and "Traceback" not in result.output, result.stderr
     assert f"cannot write {out / victim}: No space left on device" in lines[0]
     assert "free some disk space" in lines[0]
-    if victim in (ckpt.TOKENIZER_FILE, ckpt.CONFIG_FILE):  # no half-made run is left behind
+    if victim in (runs.TOKENIZER_FILE, runs.CONFIG_FILE):  # no half-made run is left behind
         assert "unfinished run directory was removed" in lines[0]
-        assert not (out / ckpt.CONFIG_FILE).exists()
+        assert not (out / runs.CONFIG_FILE).exists()
     else:
         assert not list(out.glob(".*.tmp-*"))
 
@@ -340,7 +332,7 @@ def test_full_disk_is_a_clear_error(victim, tiny_corpus, tmp_path, runs_dir):
 def test_disk_filling_up_mid_run_keeps_the_previous_checkpoints(tiny_corpus, tmp_path,
                                                                runs_dir, monkeypatch):
     out = tmp_path / "run"
-    real = ckpt.atomic_write_bytes
+    real = ckpt.write_bytes
     writes, saved = [0], {}
 
     def filling_up(path, write):
@@ -352,7 +344,7 @@ def test_disk_filling_up_mid_run_keeps_the_previous_checkpoints(tiny_corpus, tmp
                 _full(path.with_name(f".{path.name}.tmp-{os.getpid()}"))
         return real(path, write)
 
-    monkeypatch.setattr(ckpt, "atomic_write_bytes", filling_up)
+    monkeypatch.setattr(ckpt, "write_bytes", filling_up)
     result = _train(tiny_corpus, out)
     assert result.exit_code == 1, result.output
     line = result.stderr.strip()
@@ -361,7 +353,7 @@ def test_disk_filling_up_mid_run_keeps_the_previous_checkpoints(tiny_corpus, tmp
         assert (out / name).read_bytes() == data
         ckpt.load_checkpoint(out / name)
     assert not list(out.glob(".*.tmp-*"))
-    monkeypatch.setattr(ckpt, "atomic_write_bytes", real)  # space freed: the run continues
+    monkeypatch.setattr(ckpt, "write_bytes", real)  # space freed: the run continues
     resumed = CliRunner().invoke(app, ["train", "--resume", str(out), "--format", "json"])
     assert resumed.exit_code == 0, resumed.output
     assert json.loads(resumed.stdout)["steps"] == 6
@@ -393,7 +385,7 @@ def test_failed_atomic_write_names_the_file_and_removes_its_temp(tmp_path):
 
     with pytest.raises(CheckpointError, match=r"cannot write .*last\.pt: No space left on device "
                                                r"\(the previous version is kept"):
-        ckpt.atomic_write_bytes(target, enospc)
+        ckpt.write_bytes(target, enospc)
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
     assert torch.equal(ckpt.load_checkpoint(target)[ckpt.KEY_MODEL]["w"], torch.ones(3))
 

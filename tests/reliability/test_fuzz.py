@@ -220,12 +220,13 @@ def test_run_config_from_any_json_raises_only_config_errors(raw):
 @FUZZ
 @given(document=st.one_of(BYTES, JSONISH.map(lambda d: json.dumps(d).encode())))
 def test_run_directory_files_raise_only_checkpoint_errors(document):
+    from seqcli import runs
     from seqcli.errors import CheckpointError
     from seqcli.training import checkpoint as ckpt
 
-    path = _file(document, ckpt.CONFIG_FILE)
-    for call in (lambda: ckpt.read_run_config(path.parent),
-                 lambda: ckpt.resolved_config(path.parent),
+    path = _file(document, runs.CONFIG_FILE)
+    for call in (lambda: runs.read_run_config(path.parent),
+                 lambda: runs.resolved_config(path.parent),
                  lambda: ckpt.load_checkpoint(path),
                  lambda: load_tokenizer(path)):
         try:

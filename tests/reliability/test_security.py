@@ -33,14 +33,6 @@ TINY = ["--hidden", "16", "--embedding", "8", "--layers", "1", "--seq-len", "8",
 SEQCLI = Path(__file__).resolve().parents[2] / "seqcli"
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def invoke(*args, env=None):
     return CliRunner().invoke(app, [str(a) for a in args], env=env)
 

@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import torch
 
-from seqcli.config import MAX_SEED, SampleConfig
+from seqcli.choices import MAX_SEED
+from seqcli.config import SampleConfig
 from seqcli.data.tokenizers import PAD_ID, UNK_ID, Tokenizer
 from seqcli.device import Placement
 from seqcli.errors import UsageError
@@ -86,36 +87,81 @@ def sample(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, config: Sam
     with placement.autocast():
         logits, state = model(x, None)  # the prime, once
     produced: list[int] = []
-    shown = prime
-    if on_text is not None:
-        on_text(prime)
+    stream = TextStream(tokenizer, prime, on_text) if on_text is not None else None
     for _ in range(config.length):
         token = next_token(logits[:, -1], config, generator)
         produced.append(int(token))
-        if on_text is not None:
-            shown = _stream(on_text, shown, _render(tokenizer, prime, produced))
+        if stream is not None:
+            stream.add(produced[-1])
         with placement.autocast():
             logits, state = model(token.view(1, 1).to(placement.device), state)  # one step
-    full = _render(tokenizer, prime, produced)
-    if on_text is not None and full.startswith(shown) and len(full) > len(shown):
-        on_text(full[len(shown):])
+    full = render(tokenizer, prime, produced)
+    if stream is not None:
+        stream.finish(full)
     return full
 
 
-def _render(tokenizer: Tokenizer, prime: str, produced: list[int]) -> str:
+def generate_texts(model: torch.nn.Module, tokenizer: Tokenizer, prime: str,
+                   config: SampleConfig, placement: Placement,
+                   on_text: Callable[[str], None] | None = None,
+                   on_start: Callable[[int], None] | None = None) -> list[str]:
+    """`config.num_samples` samples from one seeded generator, after checking the settings;
+    `on_start(i)` is called before sample i streams, for a header between samples."""
+    check_sample_config(config, tokenizer.vocab_size)
+    generator = make_generator(config.seed)
+    texts = []
+    for i in range(config.num_samples):
+        if on_start is not None:
+            on_start(i)
+        texts.append(sample(model, tokenizer, prime, config, placement, on_text=on_text,
+                            generator=generator))
+    return texts
+
+
+def render(tokenizer: Tokenizer, prime: str, produced: list[int]) -> str:
+    """The prime and the decoded new tokens, as one text."""
     text = tokenizer.decode(produced)
     # Word tokens decode without the space that separated them from the prime.
     joiner = " " if tokenizer.kind == "word" and prime and text else ""
     return prime + joiner + text
 
 
-def _stream(on_text: Callable[[str], None], shown: str, full: str) -> str:
-    """Emit what is new, holding back a partly decoded multi-byte character."""
-    if full.endswith("\ufffd") or not full.startswith(shown):
-        return shown
-    if len(full) > len(shown):
-        on_text(full[len(shown):])
-    return full
+class TextStream:
+    """Hands new text to `on_text` token by token, decoding only the tokens not yet shown.
+
+    Each step decodes the pending tokens together with the last shown token as context (word
+    tokens need it for the space between them, byte-level BPE for nothing) and emits what the
+    context alone does not decode to: constant work per token, not a re-decode of the whole
+    output. Pending tokens are held back while they end in a partly decoded multi-byte
+    character (U+FFFD), and released when it completes.
+    """
+
+    def __init__(self, tokenizer: Tokenizer, prime: str, on_text: Callable[[str], None]):
+        self.tokenizer, self.on_text = tokenizer, on_text
+        self.context: list[int] = []  # the last token already shown
+        self.pending: list[int] = []
+        self.shown = [prime]  # everything handed out so far
+        self.joiner = " " if tokenizer.kind == "word" and prime else ""
+        on_text(prime)
+
+    def add(self, token: int) -> None:
+        self.pending.append(token)
+        before = self.tokenizer.decode(self.context) if self.context else ""
+        text = self.tokenizer.decode(self.context + self.pending)
+        if text.endswith("\ufffd") or not text.startswith(before) or len(text) == len(before):
+            return
+        new = text[len(before):]
+        if not self.context:  # the first new text: it joins the prime
+            new = self.joiner + new if new else new
+        self.on_text(new)
+        self.shown.append(new)
+        self.context, self.pending = self.pending[-1:], []
+
+    def finish(self, full: str) -> None:
+        """Emit whatever was held back (a character never completed) from the full text."""
+        shown = "".join(self.shown)
+        if full.startswith(shown) and len(full) > len(shown):
+            self.on_text(full[len(shown):])
 
 
 def _start_token(tokenizer: Tokenizer) -> int:

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from seqcli.classify.splits import read_split
 from seqcli.data.inputs import iter_inputs
 from seqcli.data.labelled import (read_labelled, stratified_folds, stratified_split)
-from seqcli.data.registry import Corpus, CorpusFile, CorpusSource, ResolvedCorpus
+from seqcli.data.registry import (Corpus, CorpusFile, CorpusSource, ResolvedCorpus,
+                                  resolve_corpus)
 from seqcli.errors import DataError
-from seqcli.training.classify_data import read_split
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -199,8 +200,6 @@ def test_classify_inputs_lines_tables_jsonl_documents_and_stdin(tmp_path):
 
 @pytest.mark.corpora
 def test_real_labelled_corpora_read_as_registered(real_corpora, tmp_path):
-    from seqcli.data.registry import resolve_corpus
-
     def split(name, which):
         resolved = resolve_corpus(name, data_dir=real_corpora, cache_dir=tmp_path)
         return read_split(resolved, which)

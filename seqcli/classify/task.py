@@ -1,6 +1,6 @@
 """Classification as a trainer `Task`: bucketed batches, (weighted) cross-entropy, accuracy/F1.
 
-The protocol is the one in seqcli/training/tasks.py; the trainer never learns that it is
+The protocol is the one in seqcli/training/task.py; the trainer never learns that it is
 training a classifier. No recurrent state is carried between batches (each text starts from
 zeros), so `train_loss` returns None for the state.
 
@@ -13,16 +13,16 @@ embeddings of rare words, the weak point of a classifier trained from scratch on
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from seqcli.data.classify_batches import Batch, BucketedBatches, EncodedTexts, sorted_batches
+from seqcli.classify.batches import Batch, BucketedBatches, EncodedTexts
+from seqcli.classify.predict import predict_logits
 from seqcli.data.tokenizers import PAD_ID, UNK_ID
 from seqcli.device import Placement
 from seqcli.training.metrics import classification_report, confusion_matrix
-
-EVAL_BATCH_SIZE = 256
 
 
 def inverse_frequency_weights(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -40,7 +40,6 @@ class ClassifyTask:
     """Texts -> class; best checkpoint and early stopping on validation accuracy (or macro-F1)."""
 
     name, monitor_mode, item_name = "classify", "max", "texts"
-    progress_fields = ("loss", "texts/s", "lr")
 
     def __init__(self, train: EncodedTexts, val: EncodedTexts, labels: Sequence[str], *,
                  batch_size: int, seed: int = 0, class_weights: torch.Tensor | None = None,
@@ -59,7 +58,8 @@ class ClassifyTask:
     def train_batches(self, epoch: int, start: int) -> Iterator[Batch]:
         return self.batches.epoch(epoch, start)
 
-    def train_loss(self, model, batch: Batch, state, placement: Placement):
+    def train_loss(self, model: torch.nn.Module, batch: Batch, state: Any,
+                   placement: Placement) -> tuple[torch.Tensor, None, int]:
         x, lengths, y, ngrams = batch
         if self.word_dropout > 0:  # whole tokens become [UNK]: no single word is relied on
             # A dropped word keeps its n-grams: that is exactly how an unseen word reads.
@@ -80,7 +80,7 @@ class ClassifyTask:
         return F.cross_entropy(logits.float(), y, weight=weight,
                                label_smoothing=self.label_smoothing)
 
-    def evaluate(self, model, placement: Placement) -> dict[str, float]:
+    def evaluate(self, model: torch.nn.Module, placement: Placement) -> dict[str, float]:
         logits = predict_logits(model, self.val, placement)
         targets = self.val.labels
         loss = F.cross_entropy(logits, targets).item()
@@ -103,27 +103,3 @@ def adversarial_perturbation(loss: torch.Tensor, embedded: torch.Tensor,
     grad_norm = grad.flatten(1).norm(dim=1).clamp_min(1e-12)
     scale = size * embedded.detach().float().flatten(1).norm(dim=1) / grad_norm
     return (grad * scale.view(-1, 1, 1)).to(embedded.dtype)
-
-
-@torch.no_grad()
-def predict_logits(model, data: EncodedTexts, placement: Placement,
-                   batch_size: int = EVAL_BATCH_SIZE) -> torch.Tensor:
-    """Float logits [N, C] on the CPU, in the order of `data` (batched by length for speed)."""
-    was_training = model.training
-    model.eval()
-    result: torch.Tensor | None = None
-    try:
-        for indices in sorted_batches(data.lengths, batch_size):
-            x, lengths, _, ngrams = data.batch(indices)
-            if ngrams is not None:
-                ngrams = ngrams.to(placement.device)
-            with placement.autocast():
-                logits, _ = model(x.to(placement.device), lengths, ngrams)
-            logits = logits.float().cpu()
-            if result is None:
-                result = torch.empty(len(data), logits.shape[1])
-            result[torch.tensor(indices)] = logits
-    finally:
-        model.train(was_training)
-    assert result is not None
-    return result

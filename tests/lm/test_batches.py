@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from seqcli.data.batching import LMBatches, compact_dtype, ids_tensor, split_text
+from seqcli.data.ids import compact_dtype, ids_tensor
+from seqcli.lm.batches import LMBatches, split_text
 from seqcli.errors import DataError
 
 

@@ -9,12 +9,12 @@ import torch
 from typer.testing import CliRunner
 
 from seqcli.cli.main import app
-from seqcli.data.classify_batches import encode_texts
-from seqcli.data.subwords import MAX_NGRAMS, char_ngrams, ngram_buckets, subword_table
+from seqcli.classify.batches import encode_texts
+from seqcli.classify.subwords import MAX_NGRAMS, char_ngrams, ngram_buckets, subword_table
 from seqcli.data.tokenizers import UNK_ID, train_tokenizer
 from seqcli.device import Placement
 from seqcli.models.classifier import Classifier
-from seqcli.training.classify_task import ClassifyTask
+from seqcli.classify.task import ClassifyTask
 
 
 def test_char_ngrams_of_a_marked_word_shortest_first():

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from seqcli.errors import CheckpointError
+from seqcli import runs
 from seqcli.training import checkpoint as ckpt
 
 
@@ -70,29 +71,29 @@ def test_failed_write_keeps_previous_file(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        ckpt.atomic_write_bytes(path, explode)
+        ckpt.write_bytes(path, explode)
     assert torch.equal(ckpt.load_checkpoint(path)[ckpt.KEY_MODEL]["w"], torch.ones(2))
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
 
 
 def test_run_config_checks(tmp_path):
     with pytest.raises(CheckpointError, match="not found"):
-        ckpt.read_run_config(tmp_path / "nope")
+        runs.read_run_config(tmp_path / "nope")
     with pytest.raises(CheckpointError, match="not a seqcli run"):
-        ckpt.read_run_config(tmp_path)
-    (tmp_path / ckpt.CONFIG_FILE).write_text("{broken")
+        runs.read_run_config(tmp_path)
+    (tmp_path / runs.CONFIG_FILE).write_text("{broken")
     with pytest.raises(CheckpointError, match="corrupt"):
-        ckpt.read_run_config(tmp_path)
-    (tmp_path / ckpt.CONFIG_FILE).write_text(json.dumps(
+        runs.read_run_config(tmp_path)
+    (tmp_path / runs.CONFIG_FILE).write_text(json.dumps(
         {"format_version": 99, "task": "lm", "config": {}}))
     with pytest.raises(CheckpointError, match="newer seqcli"):
-        ckpt.read_run_config(tmp_path)
+        runs.read_run_config(tmp_path)
 
 
 def test_out_dir_never_overwrites_a_run(tmp_path):
-    (tmp_path / ckpt.CONFIG_FILE).write_text("{}")
+    (tmp_path / runs.CONFIG_FILE).write_text("{}")
     with pytest.raises(CheckpointError, match="already holds a run"):
-        ckpt.prepare_out_dir(tmp_path)
-    a = ckpt.new_run_dir(tmp_path / "runs", "lm")
-    b = ckpt.new_run_dir(tmp_path / "runs", "lm")
+        runs.prepare_out_dir(tmp_path)
+    a = runs.new_run_dir(tmp_path / "runs", "lm")
+    b = runs.new_run_dir(tmp_path / "runs", "lm")
     assert a != b and a.is_dir() and b.is_dir()

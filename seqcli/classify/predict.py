@@ -1,4 +1,4 @@
-"""Predict labels and probabilities with a trained classifier, and score it on labelled data.
+"""Predict labels and probabilities with a trained classifier.
 
 Prediction streams: inputs are read, encoded and classified ``CHUNK_TEXTS`` at a time, so a
 file of a million lines needs memory for one chunk, not for the file. Within a chunk texts are
@@ -12,17 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import torch
-import torch.nn.functional as F
-from rich.console import Console
 
+from seqcli.classify.batches import EncodedTexts, sorted_batches
+from seqcli.classify.encoding import encode_for_model
+from seqcli.device import Placement
 from seqcli.runs import LoadedRun
-from seqcli.training.classify_data import (encode_for_model, label_indices, load_splits,
-                                           read_split, resolve_labelled)
-from seqcli.training.classify_task import predict_logits
-from seqcli.training.metrics import classification_report, confusion_matrix
 
 CHUNK_TEXTS = 4096
 BATCH_SIZE = 256
@@ -36,8 +33,28 @@ class Prediction:
     probabilities: dict[str, float]  # every class, in the run's label order
 
 
-def run_labels(run: LoadedRun) -> list[str]:
-    return list(run.meta.get("labels", []))
+@torch.no_grad()
+def predict_logits(model: torch.nn.Module, data: EncodedTexts, placement: Placement,
+                   batch_size: int = BATCH_SIZE) -> torch.Tensor:
+    """Float logits [N, C] on the CPU, in the order of `data` (batched by length for speed)."""
+    was_training = model.training
+    model.eval()
+    result: torch.Tensor | None = None
+    try:
+        for indices in sorted_batches(data.lengths, batch_size):
+            x, lengths, _, ngrams = data.batch(indices)
+            if ngrams is not None:
+                ngrams = ngrams.to(placement.device)
+            with placement.autocast():
+                logits, _ = model(x.to(placement.device), lengths, ngrams)
+            logits = logits.float().cpu()
+            if result is None:
+                result = torch.empty(len(data), logits.shape[1])
+            result[torch.tensor(indices)] = logits
+    finally:
+        model.train(was_training)
+    assert result is not None
+    return result
 
 
 def probabilities(run: LoadedRun, texts: list[str], batch_size: int = BATCH_SIZE) -> torch.Tensor:
@@ -57,7 +74,7 @@ def predict_items(run: LoadedRun, items: Iterable[tuple[T, str]], *,
                   batch_size: int = BATCH_SIZE,
                   chunk: int = CHUNK_TEXTS) -> Iterator[tuple[T, Prediction]]:
     """(key, text) pairs -> (key, Prediction) pairs, in order, `chunk` texts at a time."""
-    labels = run_labels(run)
+    labels = run.labels
     iterator = iter(items)
     while True:
         block = list(islice(iterator, chunk))
@@ -67,29 +84,3 @@ def predict_items(run: LoadedRun, items: Iterable[tuple[T, str]], *,
         best = probs.argmax(dim=-1).tolist()
         for (key, _), row, k in zip(block, probs.tolist(), best):
             yield key, Prediction(labels[k], row[k], dict(zip(labels, row)))
-
-
-def evaluate_classifier(run: LoadedRun, corpus: str | None, locations,
-                        console: Console | None = None) -> dict[str, Any]:
-    """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix.
-
-    Without `corpus`: the run's own validation texts (the same ones training used). With a
-    corpus: its validation split when it has one (SST-2's dev set), else all its examples.
-    """
-    d = run.config.data
-    if corpus is None:
-        data, split = load_splits(run.config, locations, console).val, "validation"
-    else:
-        resolved = resolve_labelled(corpus, locations, console)
-        data, split = read_split(resolved, "validation", d.text_column, d.label_column), \
-            "validation"
-        if data is None:
-            data, split = read_split(resolved, "train", d.text_column, d.label_column), "all"
-    labels = run_labels(run)
-    targets = torch.tensor(label_indices(data, labels))
-    encoded, _ = encode_for_model(run.tokenizer, data.texts, targets.tolist(), run.config)
-    logits = predict_logits(run.model, encoded, run.placement)
-    report = classification_report(confusion_matrix(targets, logits.argmax(1), len(labels)),
-                                   labels)
-    return {"run_dir": str(run.path), "corpus": corpus or d.corpus, "split": split,
-            "labels": labels, "loss": F.cross_entropy(logits, targets).item(), **report}

@@ -3,7 +3,7 @@
 Texts are encoded once into one flat compact tensor plus offsets (no Python list per text is
 kept). A batch is right-padded with PAD_ID (0) to its longest member and carries the true
 lengths, so the model can pack or mask and padding never changes a prediction. With subword
-features (seqcli/data/subwords.py) a batch also carries each token's n-gram buckets.
+features (seqcli/classify/subwords.py) a batch also carries each token's n-gram buckets.
 
 Bucketing, for speed: each epoch shuffles the texts (seeded by (seed, epoch)), cuts the order
 into pools of ``POOL_BATCHES`` batches, sorts each pool by length, cuts it into batches and
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import torch
 
-from seqcli.data.batching import compact_dtype
-from seqcli.data.subwords import SubwordTable, subword_table
+from seqcli.classify.subwords import SubwordTable, subword_table
+from seqcli.data.ids import compact_dtype
 from seqcli.data.tokenizers import PAD_ID, UNK_ID
 
 POOL_BATCHES = 50

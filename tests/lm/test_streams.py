@@ -6,11 +6,13 @@ import pytest
 import torch
 
 from seqcli.config import RunConfig, default_config
-from seqcli.data.batching import char_ids, count_chars, ids_tensor, split_text
+from seqcli.data.ids import char_ids, count_chars, ids_tensor
+from seqcli.lm.batches import split_text
 from seqcli.data.text import read_text
 from seqcli.data.tokenizers import CharTokenizer, train_tokenizer
-from seqcli.training import lm_data
-from seqcli.training.pipeline import Locations
+from seqcli.lm import prepare as lm_prepare
+from seqcli.lm import streams as lm_data
+from seqcli.locations import Locations
 
 LINES = ["ΣΊΣΥΦΟΣ ΚΑΙ ΟΔΥΣΣΕΥΣ", "The Time Traveller smiled.", "naïve café — “quoted”",
          "tabs\tand   spaces", "", "ΚΌΣΜΟΣ", "a" * 90]
@@ -49,7 +51,7 @@ def test_streamed_preparation_equals_whole_text(tmp_path, monkeypatch, kind, low
     monkeypatch.setattr(lm_data, "CHUNK_CHARS", 97)  # many blocks, cut mid-line
     path = write_corpus(tmp_path, crlf=crlf, bom=bom)
     tok, train, val = whole_text(path, kind, lowercase)
-    prepared = lm_data.prepare_lm(config_for(path, kind, lowercase), Locations(tmp_path), None, None)
+    prepared = lm_prepare.prepare_lm(config_for(path, kind, lowercase), Locations(tmp_path, None, tmp_path / "cache"), None, None)
     assert prepared.tokenizer.to_json() == tok.to_json()
     assert torch.equal(prepared.task.batches.ids, train) and train.dtype == prepared.task.batches.ids.dtype
     assert torch.equal(prepared.task.val_ids, val)
@@ -59,7 +61,7 @@ def test_streamed_preparation_equals_whole_text(tmp_path, monkeypatch, kind, low
 def test_given_tokenizer_is_used_as_is(tmp_path):
     path = write_corpus(tmp_path)
     tok = CharTokenizer(list("abc "))
-    prepared = lm_data.prepare_lm(config_for(path, "char", False), Locations(tmp_path), tok, None)
+    prepared = lm_prepare.prepare_lm(config_for(path, "char", False), Locations(tmp_path, None, tmp_path / "cache"), tok, None)
     assert prepared.tokenizer is tok
     assert prepared.task.batches.ids.max() <= tok.vocab_size - 1
 

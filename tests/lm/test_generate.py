@@ -5,9 +5,9 @@ from seqcli.config import RunConfig, SampleConfig
 from seqcli.data.tokenizers import train_tokenizer
 from seqcli.device import place
 from seqcli.errors import UsageError
-from seqcli.generation import (check_sample_config, filter_logits, make_generator, next_token,
+from seqcli.lm.generate import (check_sample_config, filter_logits, make_generator, next_token,
                                sample)
-from seqcli.models.zoo import build_model
+from seqcli.models.builder import build_model
 
 
 @pytest.fixture

@@ -6,15 +6,17 @@ import torch
 
 from conftest import tiny_text
 from seqcli.config import RunConfig, TrainConfig
-from seqcli.data.batching import ids_tensor, split_text
+from seqcli.data.ids import ids_tensor
+from seqcli.lm.batches import split_text
 from seqcli.data.tokenizers import train_tokenizer
 from seqcli.device import place
 from seqcli.errors import TrainingError
-from seqcli.models.zoo import build_model
+from seqcli.models.builder import build_model
 from seqcli.training import checkpoint as ckpt
 from seqcli.training.reporting import Reporter
-from seqcli.training.tasks import LMTask
-from seqcli.training.trainer import Trainer, learning_rate
+from seqcli.lm.task import LMTask
+from seqcli.training.schedule import learning_rate
+from seqcli.training.trainer import Trainer
 
 
 def make(run_dir, partition="sequential", cell="lstm", **train):
@@ -44,7 +46,7 @@ class StopAt(Reporter):
     def __init__(self, step):
         self.at, self.trainer = step, None
 
-    def step(self, step, fields):
+    def step(self, step, fields, seconds=0.0):
         if step >= self.at:
             self.trainer.request_stop()
 

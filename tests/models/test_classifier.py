@@ -8,13 +8,13 @@ import tokenizers
 import torch
 import torch.nn.functional as F
 
-from seqcli.data.classify_batches import BucketedBatches, encode_texts, sorted_batches
-from seqcli.data.embeddings import load_pretrained, read_vectors
+from seqcli.classify.batches import BucketedBatches, encode_texts, sorted_batches
+from seqcli.classify.embeddings import load_pretrained, read_vectors
 from seqcli.data.tokenizers import PAD_ID, UNK_ID, save_tokenizer, train_tokenizer
 from seqcli.device import Placement
 from seqcli.errors import DataError
 from seqcli.models.classifier import Classifier, pool
-from seqcli.training.classify_task import (ClassifyTask, adversarial_perturbation,
+from seqcli.classify.task import (ClassifyTask, adversarial_perturbation,
                                            inverse_frequency_weights)
 
 GARBAGE = 1e6

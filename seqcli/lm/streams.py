@@ -1,4 +1,4 @@
-"""Language-model data: corpus text -> tokenizer (fit on the training part) -> id tensors.
+"""Language-model text -> tokenizer (fit on the training part) -> compact id tensors, streamed.
 
 Memory: the corpus is streamed from its file (``text_pieces``), never held as one string, and
 becomes one compact integer tensor per split (uint8 for character vocabularies), so a 100 MB
@@ -12,20 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import torch
 from rich.console import Console
 
-from seqcli.config import DataConfig, RunConfig
-from seqcli.data.batching import char_ids, count_chars, ids_tensor
+from seqcli.config import DataConfig
+from seqcli.data.ids import char_ids, count_chars, ids_tensor
 from seqcli.data.registry import resolve_corpus
 from seqcli.data.text import iter_text_chunks
 from seqcli.data.tokenizers import CharTokenizer, Tokenizer, train_tokenizer
 from seqcli.errors import DataError
-from seqcli.training.tasks import LMTask
+from seqcli.locations import Locations
 
 CHUNK_CHARS = 1 << 20
 
 
-def corpus_text_path(corpus: str, locations, console: Console | None) -> Path:
+def corpus_text_path(corpus: str, locations: Locations, console: Console | None) -> Path:
     """The single text file behind a corpus name or path."""
     resolved = resolve_corpus(corpus, data_dir=locations.data, cache_dir=locations.cache,
                               console=console, task="lm")
@@ -51,27 +52,8 @@ def encode_chunks(tokenizer: Tokenizer, text: str) -> Iterator[list[int]]:
         start = end
 
 
-def prepare_lm(config: RunConfig, locations, tokenizer: Tokenizer | None,
-               console: Console | None):
-    """The corpus as compact id tensors and an LMTask; the tokenizer is fit on the training
-    part unless one is given (resume)."""
-    from seqcli.training.pipeline import Prepared
-
-    d = config.data
-    path = corpus_text_path(d.corpus, locations, console)
-    tokenizer, train_ids, val_ids = split_ids(path, d, tokenizer)
-    if val_ids.numel() < 2:
-        raise DataError(f"{path}: the validation part (last {d.val_fraction:.0%}) is too short "
-                        f"to evaluate; use a longer text")
-    task = LMTask(train_ids, val_ids, batch_size=d.batch_size, seq_len=d.seq_len,
-                  partition=d.partition, seed=config.train.seed,
-                  eval_batches=config.train.eval_batches)
-    meta = {"corpus": d.corpus, "corpus_path": str(path), "train_tokens": train_ids.numel(),
-            "val_tokens": val_ids.numel()}
-    return Prepared(task, tokenizer, meta)
-
-
-def split_ids(path: Path, d: DataConfig, tokenizer: Tokenizer | None = None):
+def split_ids(path: Path, d: DataConfig, tokenizer: Tokenizer | None = None
+              ) -> tuple[Tokenizer, torch.Tensor, torch.Tensor]:
     """(tokenizer, train ids, validation ids) of a text file, streamed (see ``stream_ids``).
 
     The same split, vocabulary and ids as reading the whole text, lower-casing it when
@@ -84,6 +66,17 @@ def split_ids(path: Path, d: DataConfig, tokenizer: Tokenizer | None = None):
     train_ids = stream_ids(tokenizer, _part(path, d.lowercase, cut, train=True), cut)
     val_ids = stream_ids(tokenizer, _part(path, d.lowercase, cut, train=False), total - cut)
     return tokenizer, train_ids, val_ids
+
+
+def text_ids(path: Path, d: DataConfig, tokenizer: Tokenizer, split: str) -> torch.Tensor:
+    """Ids of a whole text (``split="all"``) or of its held-out part (``"validation"``, the
+    part training validates on), streamed exactly as training streams it: evaluating a 100 MB
+    corpus takes the memory training takes."""
+    total = sum(len(piece) for piece in text_pieces(path, d.lowercase))
+    if split == "all":
+        return stream_ids(tokenizer, text_pieces(path, d.lowercase), total)
+    cut = int(total * (1.0 - d.val_fraction))
+    return stream_ids(tokenizer, _part(path, d.lowercase, cut, train=False), total - cut)
 
 
 # ----- streaming: the file is read three times (length, tokenizer, ids), never held whole ------
@@ -130,7 +123,7 @@ def fit_tokenizer(d: DataConfig, pieces: Iterator[str]) -> Tokenizer:
                            min_frequency=d.min_frequency)
 
 
-def stream_ids(tokenizer: Tokenizer, pieces: Iterator[str], chars: int):
+def stream_ids(tokenizer: Tokenizer, pieces: Iterator[str], chars: int) -> torch.Tensor:
     """Compact ids of the text in ``pieces`` (``chars`` characters long).
 
     Characters: a vectorised table lookup into a tensor allocated once. Word and BPE: encoded

@@ -1,0 +1,136 @@
+"""The Python API: ``seqcli.train(...)`` and ``seqcli.load(path)`` return a `Run`.
+
+The same functions sit under the command line (seqcli/pipeline.py, seqcli/runs.py, the task
+packages), so a notebook and a terminal train, sample and score identically. Keyword settings
+are the config's field names, flat (``hidden_size=512``, ``lr=1e-3``): the names of the TOML
+config file. Silent unless asked (``progress=True``); errors are `seqcli.SeqcliError`s with the
+one-line message the CLI prints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from seqcli import pipeline
+from seqcli.classify.evaluate import evaluate_classifier
+from seqcli.classify.predict import Prediction, predict
+from seqcli.config import (RunConfig, SampleConfig, config_from_toml, default_config,
+                           flat_overrides, load_toml, with_overrides)
+from seqcli.errors import UsageError
+from seqcli.lm.evaluate import evaluate_language_model
+from seqcli.lm.generate import generate_texts
+from seqcli.locations import Locations, from_environment
+from seqcli.runs import LoadedRun, load_run, read_summary
+from seqcli.training.reporting import Reporter, RichReporter
+
+PROGRESS_FIELDS = {"lm": ("loss", "ppl", "tok/s", "lr"), "classify": ("loss", "texts/s", "lr")}
+
+
+class Run:
+    """A run directory loaded for use: sample, classify, score, or train it further."""
+
+    def __init__(self, loaded: LoadedRun, locations: Locations):
+        self._loaded, self.locations = loaded, locations
+
+    path = property(lambda self: self._loaded.path)
+    task = property(lambda self: self._loaded.task)
+    config = property(lambda self: self._loaded.config)
+    model = property(lambda self: self._loaded.model)
+    tokenizer = property(lambda self: self._loaded.tokenizer)
+    labels = property(lambda self: self._loaded.labels)
+
+    @property
+    def summary(self) -> dict[str, Any] | None:
+        """summary.json: how training ended (None while it is unfinished)."""
+        return read_summary(self.path)
+
+    def __repr__(self) -> str:
+        return f"seqcli.Run({str(self.path)!r}, task={self.task!r})"
+
+    def generate(self, prime: str = "", *, length: int = 200, temperature: float = 0.8,
+                 top_k: int | None = None, top_p: float | None = None, greedy: bool = False,
+                 seed: int | None = None, num_samples: int = 1) -> str | list[str]:
+        """Continue `prime` (the result begins with it); a list when ``num_samples > 1``."""
+        self._need("lm")
+        config = SampleConfig(length=length, temperature=temperature, top_k=top_k, top_p=top_p,
+                              greedy=greedy, num_samples=num_samples, seed=seed)
+        loaded = self._loaded
+        texts = generate_texts(loaded.model, loaded.tokenizer, prime, config, loaded.placement)
+        return texts if num_samples > 1 else texts[0]
+
+    def classify(self, texts: str | Iterable[str], *, batch_size: int = 256) -> list[Prediction]:
+        """One Prediction (label, probability, probabilities) per text, in order."""
+        self._need("classify")
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        if not all(isinstance(t, str) for t in texts):
+            raise UsageError("classify takes a text or a list of texts (str)")
+        return list(predict(self._loaded, texts, batch_size=batch_size))
+
+    def evaluate(self, corpus: str | Path | None = None, *,
+                 console: Console | None = None) -> dict[str, Any]:
+        """Scores on the run's own validation texts, or on a corpus name or path.
+
+        Language models: loss, perplexity, bits_per_token, tokens. Classifiers: accuracy,
+        macro_f1, per_class, confusion (rows: true labels, in the order of `labels`).
+        """
+        corpus = None if corpus is None else str(corpus)
+        evaluate = evaluate_language_model if self.task == "lm" else evaluate_classifier
+        return evaluate(self._loaded, corpus, self.locations, console)
+
+    def resume(self, *, progress: bool = False, console: Console | None = None,
+               **settings: Any) -> "Run":
+        """Train further from last.pt, exactly where it stopped (budgets may be raised)."""
+        config = pipeline.resume_config(self.path, None, flat_overrides(settings))
+        pipeline.resume(self.path, config, self.locations,
+                        reporter=make_reporter(config, progress, console),
+                        console=_console(progress, console))
+        return load(self.path, device=config.train.device, precision=config.train.precision,
+                    runs=self.locations.runs, data_dir=self.locations.data,
+                    cache=self.locations.cache)
+
+    def _need(self, task: str) -> None:
+        if self.task != task:
+            what = {"lm": "language model", "classify": "classifier"}
+            raise UsageError(f"{self.path} is a {what[self.task]} run; this needs a "
+                             f"{what[task]} run")
+
+
+def train(*, task: str | None = None, config: str | Path | None = None,
+          out: str | Path | None = None, runs: str | Path | None = None,
+          data_dir: str | Path | None = None, cache: str | Path | None = None,
+          progress: bool = False, console: Console | None = None, **settings: Any) -> Run:
+    """Train a new run (the task's defaults, then a TOML `config`, then `settings`)."""
+    locations = from_environment(os.environ, runs=runs, data=data_dir, cache=cache)
+    base = config_from_toml(load_toml(Path(config)), task) if config is not None \
+        else default_config(task or "lm")
+    run_config = with_overrides(base, flat_overrides(settings))
+    summary = pipeline.train(run_config, locations, out=None if out is None else Path(out),
+                             reporter=make_reporter(run_config, progress, console),
+                             console=_console(progress, console))
+    return load(summary["run_dir"], device=run_config.train.device,
+                precision=run_config.train.precision, runs=locations.runs,
+                data_dir=locations.data, cache=locations.cache)
+
+
+def load(path: str | Path, *, device: str = "auto", precision: str = "auto",
+         runs: str | Path | None = None, data_dir: str | Path | None = None,
+         cache: str | Path | None = None) -> Run:
+    """A run directory of any task, its best weights on `device`."""
+    locations = from_environment(os.environ, runs=runs, data=data_dir, cache=cache)
+    return Run(load_run(Path(path), device=device, precision=precision), locations)
+
+
+def make_reporter(config: RunConfig, progress: bool, console: Console | None) -> Reporter:
+    """The rich progress bar when asked for, else silence."""
+    if not progress:
+        return Reporter()
+    return RichReporter(console or Console(stderr=True), PROGRESS_FIELDS[config.task])
+
+
+def _console(progress: bool, console: Console | None) -> Console | None:
+    return (console or Console(stderr=True)) if progress else None

@@ -1,0 +1,22 @@
+"""Every choice a user can make, and the limits of the numbers, in one place.
+
+Config validation (seqcli/config_checks.py), the models and the CLI's enums all read these
+lists, so a new cell, tokenizer or output format is added here and nowhere else.
+"""
+
+CELLS = ("rnn", "lstm", "gru")
+IMPLS = ("fused", "scratch")
+TASKS = ("lm", "classify")
+TOKENIZERS = ("char", "word", "bpe")
+POOLINGS = ("last", "mean", "max")
+OPTIMIZERS = ("adamw", "sgd")
+SCHEDULES = ("cosine", "constant")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PARTITIONS = ("sequential", "random")
+CLASS_WEIGHTS = ("auto", "none")
+TEXT_FORMATS = ("text", "json")  # train, generate
+TABLE_FORMATS = ("table", "json")  # evaluate, runs, corpus, bench
+CLASSIFY_FORMATS = ("table", "json", "jsonl", "csv")
+MAX_SUBWORDS = 2**24  # n-gram hash buckets: 16M vectors is already more than any corpus needs
+MAX_SEED = 2**32  # seeds are mixed with epoch numbers into torch seeds, which must not overflow

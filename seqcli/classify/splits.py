@@ -1,0 +1,80 @@
+"""A classifier's labelled examples: the training split and where its validation texts come from.
+
+Validation data, in order of preference: the file given with ``data.validation``; the corpus'
+own validation split (SST-2's dev.tsv); else a stratified, seeded ``data.val_fraction`` of the
+training examples. Evaluation rebuilds the same split with `load_splits`, so "the run's
+validation data" means the same texts in training and in ``seqcli evaluate``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from seqcli.config import RunConfig
+from seqcli.data.labelled import LabelledData, read_labelled, read_paired, stratified_split
+from seqcli.data.registry import ResolvedCorpus, resolve_corpus
+from seqcli.errors import DataError
+from seqcli.locations import Locations
+
+
+@dataclass
+class Splits:
+    train: LabelledData
+    val: LabelledData
+    validation: str  # where the validation texts came from, for the run's meta
+
+
+def resolve_labelled(corpus: str, locations: Locations,
+                     console: Console | None) -> ResolvedCorpus:
+    """Local files of a labelled corpus name or path; language-model corpora are refused."""
+    return resolve_corpus(corpus, data_dir=locations.data, cache_dir=locations.cache,
+                          console=console, task="classify")
+
+
+def read_split(resolved: ResolvedCorpus, split: str, text_column: str | None = None,
+               label_column: str | None = None) -> LabelledData | None:
+    """A registry corpus' split (None when it has none), or all of a user path for "train"."""
+    corpus = resolved.corpus
+    if corpus is None:
+        return read_labelled(resolved.path(), text_column=text_column,
+                             label_column=label_column) if split == "train" else None
+    files = corpus.split_files(split)
+    if not files:
+        return None
+    if corpus.format == "paired":
+        return read_paired({f.label: resolved.paths[f.path] for f in files},
+                           encoding=corpus.encoding)
+    parts = [read_labelled(resolved.paths[f.path], text_column=text_column or corpus.text_column,
+                           label_column=label_column or corpus.label_column,
+                           encoding=corpus.encoding) for f in files]
+    names = corpus.label_names
+    return LabelledData([t for p in parts for t in p.texts],
+                        [names.get(label, label) for p in parts for label in p.labels],
+                        ", ".join(p.source for p in parts))
+
+
+def load_splits(config: RunConfig, locations: Locations, console: Console | None) -> Splits:
+    """Training and validation examples for a run's config (see the module docstring)."""
+    d = config.data
+    resolved = resolve_labelled(d.corpus, locations, console)
+    train = read_split(resolved, "train", d.text_column, d.label_column)
+    if train is None:
+        raise DataError(f"{d.corpus}: the corpus has no training split")
+    if d.validation is not None:
+        val = read_labelled(Path(d.validation), text_column=d.text_column,
+                            label_column=d.label_column)
+        return Splits(train, val, f"file {d.validation}")
+    val = read_split(resolved, "validation", d.text_column, d.label_column)
+    if val is not None:
+        return Splits(train, val, "the corpus' validation split")
+    train_idx, val_idx = stratified_split(train.labels, d.val_fraction, config.train.seed)
+    if not val_idx:
+        labels = ", ".join(sorted(set(train.labels)))
+        raise DataError(f"{train.source}: too few examples to hold any out for validation "
+                        f"(every class has one: {labels}); add examples or give a "
+                        f"validation file with --validation")
+    return Splits(train.subset(train_idx), train.subset(val_idx),
+                  f"stratified {d.val_fraction:g} of the training data (seed {config.train.seed})")

@@ -1,0 +1,105 @@
+"""The rules a RunConfig must meet, each failure naming the option a user would change.
+
+Kept apart from the dataclasses (seqcli/config.py) so the schema reads at a glance; the lists
+of allowed values come from seqcli/choices.py, as the CLI's do.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from seqcli.choices import (CELLS, CLASS_WEIGHTS, DEVICES, IMPLS, MAX_SEED, MAX_SUBWORDS,
+                            OPTIMIZERS, PARTITIONS, POOLINGS, PRECISIONS, SCHEDULES, TASKS,
+                            TOKENIZERS)
+from seqcli.errors import ConfigError
+
+
+def check_choice(value: Any, allowed: tuple[str, ...], name: str) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _positive(value: Any, name: str, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if not _finite(value) or value <= 0:
+        raise ConfigError(f"{name} must be a positive finite number; got {value!r}")
+
+
+def _finite(value: Any) -> bool:
+    """A real number that is not NaN or infinite (NaN slips through every comparison)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def validate(run: Any) -> None:
+    """Reject settings that can never work, with the option name in the message."""
+    m, d, t = run.model, run.data, run.train
+    check_choice(run.task, TASKS, "task")
+    check_choice(m.cell, CELLS, "--cell")
+    check_choice(m.impl, IMPLS, "--impl")
+    check_choice(m.pooling, POOLINGS, "--pooling")
+    check_choice(d.tokenizer, TOKENIZERS, "--tokenizer")
+    check_choice(d.partition, PARTITIONS, "--partition")
+    check_choice(t.optimizer, OPTIMIZERS, "--optimizer")
+    check_choice(t.schedule, SCHEDULES, "--schedule")
+    check_choice(t.device, DEVICES, "--device")
+    check_choice(t.precision, PRECISIONS, "--precision")
+    limits = {"--layers": (m.num_layers, 64), "--hidden": (m.hidden_size, 65536),
+              "--embedding": (m.embedding_size, 65536), "--seq-len": (d.seq_len, 1_000_000),
+              "--batch-size": (d.batch_size, 1_000_000), "--epochs": (t.epochs, 1_000_000),
+              "--vocab-size": (d.vocab_size, 10_000_000), "--max-length": (d.max_length, 10_000_000)}
+    for name, (value, top) in limits.items():
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= top:
+            raise ConfigError(f"{name} must be an integer from 1 to {top}; got {value!r}")
+    if t.max_minutes is not None and not (_finite(t.max_minutes) and t.max_minutes >= 0):
+        raise ConfigError(f"--max-minutes must be >= 0 (0: no time limit); got {t.max_minutes!r}")
+    for name, value in (("--max-steps", t.max_steps),
+                        ("--eval-every", t.eval_every), ("--patience", t.patience),
+                        ("--eval-batches", t.eval_batches)):
+        _positive(value, name, allow_none=True)
+    _positive(t.lr, "--lr")
+    _positive(t.clip, "--clip")
+    for name, value in (("--dropout", m.dropout), ("--val-fraction", d.val_fraction),
+                        ("--weight-decay", t.weight_decay)):
+        if not _finite(value):
+            raise ConfigError(f"{name} must be a finite number; got {value!r}")
+    for name, value in (("--warmup-steps", t.warmup_steps), ("--min-frequency", d.min_frequency)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ConfigError(f"{name} must be an integer; got {value!r}")
+    if not isinstance(t.seed, int) or isinstance(t.seed, bool) or not 0 <= t.seed < MAX_SEED:
+        raise ConfigError(f"--seed must be an integer from 0 to {MAX_SEED - 1}; got {t.seed!r}")
+    if not 0.0 <= m.dropout < 1.0:
+        raise ConfigError(f"--dropout must be in [0, 1); got {m.dropout!r}")
+    if not 0.0 < d.val_fraction < 1.0:
+        raise ConfigError(f"--val-fraction must be in (0, 1); got {d.val_fraction!r}")
+    if t.weight_decay < 0 or t.warmup_steps < 0 or d.min_frequency < 1:
+        raise ConfigError("--weight-decay and --warmup-steps must be >= 0, --min-frequency >= 1")
+    if not _finite(t.ema) or not 0.0 <= t.ema < 1.0:
+        raise ConfigError(f"--ema must be in [0, 1) (0: off); got {t.ema!r}")
+    for name, value, top in (("--adversarial", t.adversarial, 1.0),
+                             ("--word-dropout", t.word_dropout, 0.95),
+                             ("--label-smoothing", t.label_smoothing, 0.95)):
+        if not _finite(value) or not 0.0 <= value <= top:
+            raise ConfigError(f"{name} must be in [0, {top:g}] (0: off); got {value!r}")
+        if run.task == "lm" and value:
+            raise ConfigError(f"{name} trains classifiers; use it with --task classify")
+    if not isinstance(m.subwords, int) or isinstance(m.subwords, bool) \
+            or not (m.subwords == 0 or 2 <= m.subwords <= MAX_SUBWORDS):
+        raise ConfigError(f"--subwords must be 0 (off) or an integer from 2 to {MAX_SUBWORDS}; "
+                          f"got {m.subwords!r}")
+    if m.subwords and run.task != "classify":
+        raise ConfigError("--subwords adds character n-grams to a classifier's tokens; use it "
+                          "with --task classify")
+    if t.lr > 100:
+        raise ConfigError(f"--lr {t.lr} is absurdly large (expected well below 100)")
+    if run.task == "lm" and m.bidirectional:
+        raise ConfigError("a bidirectional language model cannot generate left to right; "
+                          "drop --bidirectional or use --task classify")
+    if m.tie_weights and m.embedding_size != m.hidden_size:
+        raise ConfigError("--tie-weights needs --embedding equal to --hidden")
+    if t.class_weights is not None:
+        check_choice(t.class_weights, CLASS_WEIGHTS, "--class-weights")
+
+

@@ -1,0 +1,52 @@
+"""Language modelling as a trainer `Task` (seqcli/training/task.py): next-token loss over a
+token stream with truncated BPTT, the state carried across windows when partitioning is
+sequential, and held-out loss / perplexity / bits per token as its evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from seqcli.device import Placement
+from seqcli.lm.batches import LMBatches
+from seqcli.lm.evaluate import evaluate_stream
+from seqcli.models.language_model import detach_state
+
+
+class LMTask:
+    """Next-token prediction on a token stream; state carried across windows when sequential."""
+
+    name, monitor, monitor_mode, item_name = "lm", "val_loss", "min", "tokens"
+
+    def __init__(self, train_ids: torch.Tensor, val_ids: torch.Tensor, *, batch_size: int,
+                 seq_len: int, partition: str = "sequential", seed: int = 0,
+                 eval_batches: int | None = None):
+        self.batches = LMBatches(train_ids, batch_size, seq_len, partition, seed)
+        self.val_ids = val_ids
+        self.batch_size, self.seq_len = batch_size, seq_len
+        self.eval_batches = eval_batches
+
+    def batches_per_epoch(self) -> int:
+        return len(self.batches)
+
+    def train_batches(self, epoch: int, start: int) -> Iterator[Any]:
+        return self.batches.epoch(epoch, start)
+
+    def train_loss(self, model: torch.nn.Module, batch: Any, state: Any,
+                   placement: Placement) -> tuple[torch.Tensor, Any, int]:
+        x, y = (t.to(placement.device, non_blocking=True) for t in batch)
+        if not self.batches.carries_state:
+            state = None
+        logits, state = model(x, state)
+        loss = F.cross_entropy(logits.float().flatten(0, 1), y.flatten())
+        return loss, detach_state(state), y.numel()
+
+    def evaluate(self, model: torch.nn.Module, placement: Placement) -> dict[str, float]:
+        result = evaluate_stream(model, self.val_ids, self.batch_size, self.seq_len, placement,
+                                 max_batches=self.eval_batches)
+        return {"val_loss": result["loss"], "val_perplexity": result["perplexity"],
+                "val_bits": result["bits_per_token"]}

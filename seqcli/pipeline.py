@@ -1,0 +1,96 @@
+"""Train and resume: place -> prepare (task) -> build model -> trainer, into a run directory.
+
+This is the one path behind `seqcli train` and `seqcli.train(...)`; it takes explicit
+arguments (no flags, no environment). Language modelling and classification share everything
+here except how their data becomes a `Task`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+
+from seqcli.atomic import remove_stale_temps
+from seqcli.classify.prepare import prepare_classify
+from seqcli.config import RunConfig, resume_conflicts, with_overrides
+from seqcli.data.tokenizers import Tokenizer, load_tokenizer
+from seqcli.device import Placement, place
+from seqcli.errors import CheckpointError, ConfigError
+from seqcli.lm.prepare import prepare_lm
+from seqcli.locations import Locations
+from seqcli.models.builder import build_model
+from seqcli.runs import (TOKENIZER_FILE, first_detail, new_run_dir, prepare_out_dir,
+                         read_run_config, resolved_config, write_config, write_run_files)
+from seqcli.training.checkpoint import KEY_MODEL, LAST_FILE, check_finite, load_checkpoint
+from seqcli.training.reporting import Reporter
+from seqcli.training.task import Prepared
+from seqcli.training.trainer import Trainer
+
+PREPARERS = {"lm": prepare_lm, "classify": prepare_classify}
+
+
+def prepare(config: RunConfig, locations: Locations, tokenizer: Tokenizer | None,
+            console: Console | None) -> Prepared:
+    """The task's data, ready to train (its tokenizer fit now, or the run's on resume)."""
+    return PREPARERS[config.task](config, locations, tokenizer, console)
+
+
+def train(config: RunConfig, locations: Locations, *, out: Path | None = None,
+          reporter: Reporter | None = None, console: Console | None = None) -> dict[str, Any]:
+    """Train a new run; the directory is created only once the data is known to be good."""
+    placement = place(config.train.device, config.train.precision)
+    torch.manual_seed(config.train.seed)
+    prepared = prepare(config, locations, None, console)
+    model = build_model(config, prepared.tokenizer.vocab_size,
+                        len(prepared.meta.get("labels", [])))
+    if prepared.init_model is not None:  # before the run directory exists: it may fail
+        prepared.init_model(model)
+    run_dir = prepare_out_dir(out) if out is not None else new_run_dir(locations.runs, config.task)
+    write_run_files(run_dir, config, prepared.tokenizer,
+                    {**prepared.meta, "device": placement.describe()})
+    trainer = Trainer(model, prepared.task, config.train, placement, run_dir, reporter)
+    return _fit(trainer, placement)
+
+
+def resume(run_dir: Path, config: RunConfig, locations: Locations, *,
+           reporter: Reporter | None = None, console: Console | None = None) -> dict[str, Any]:
+    """Continue a run from its last.pt exactly where it stopped."""
+    stored = read_run_config(run_dir)
+    remove_stale_temps(run_dir)  # left by a crash (SIGKILL, power loss) mid-write
+    tokenizer = load_tokenizer(run_dir / TOKENIZER_FILE)
+    payload = load_checkpoint(run_dir / LAST_FILE)
+    placement = place(config.train.device, config.train.precision)
+    prepared = prepare(config, locations, tokenizer, console)
+    model = build_model(config, tokenizer.vocab_size, len(stored["meta"].get("labels", [])))
+    trainer = Trainer(model, prepared.task, config.train, placement, run_dir, reporter)
+    check_finite(payload[KEY_MODEL], run_dir / LAST_FILE)
+    try:
+        trainer.restore(payload)
+    except (RuntimeError, KeyError, TypeError, ValueError, IndexError) as err:
+        raise CheckpointError(f"{run_dir / LAST_FILE} does not match the run's config.json "
+                              f"and tokenizer.json, or is incomplete ({first_detail(err)})") from None
+    if config.train != RunConfig.from_dict(stored["config"]).train:
+        write_config(run_dir, {**stored, "config": config.to_dict()})
+    return _fit(trainer, placement)
+
+
+def resume_config(run_dir: Path, task: str | None,
+                  overrides: dict[tuple[str, str], Any]) -> RunConfig:
+    """The run's own config with the settings a resume may change (budgets, device, ...)."""
+    stored = resolved_config(run_dir)
+    if task is not None and task != stored.task:
+        raise ConfigError(f"--resume {run_dir} is a {stored.task} run, not {task}")
+    conflicts = resume_conflicts(stored, overrides)
+    if conflicts:
+        raise ConfigError("--resume keeps the run's architecture and data; these options "
+                          "differ: " + "; ".join(conflicts))
+    return with_overrides(stored, overrides)
+
+
+def _fit(trainer: Trainer, placement: Placement) -> dict[str, Any]:
+    summary = trainer.fit()
+    summary["device"] = placement.describe()
+    return summary
