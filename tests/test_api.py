@@ -97,3 +97,24 @@ def test_classifier_run_refuses_generation_and_non_text(reviews_csv, tmp_path):
         run.generate("x")
     with pytest.raises(UsageError, match="list of texts"):
         run.classify([1, 2])
+
+
+def test_the_readme_python_block_runs(real_corpora, reviews_csv, tmp_path, monkeypatch, capsys):
+    """The README's Python example, executed from the README itself with smaller budgets."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    tiny = ", ".join(f"{k}={v!r}" for k, v in TINY_LM.items())
+    small = (block.replace("max_steps=300)", f"max_steps=20, {tiny})")
+             .replace("max_minutes=2)", "max_minutes=2, max_steps=8, hidden_size=16, "
+                                        "embedding_size=16, subwords=64)")
+             .replace("max_steps=600", "max_steps=24")
+             .replace('"runs/lm-20261201-101500"', "lm.path"))
+    assert small.count("max_steps=") == 3, "the README example changed: update this test"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reviews.csv").write_text(reviews_csv.read_text())
+    (tmp_path / "test.csv").write_text(reviews_csv.read_text())
+    namespace: dict = {}
+    exec(compile(small, "README.md", "exec"), namespace)
+    assert namespace["more"].summary["steps"] == 24
+    printed = capsys.readouterr().out
+    assert printed.startswith("time traveller") and "perplexity" in printed

@@ -15,10 +15,19 @@ from rich.console import Console
 
 from seqcli.locations import Locations, from_environment
 
+class _PipedConsole(Console):
+    """rich exits 1 by itself on a closed pipe; leave it to the CLI's one error boundary,
+    which ends quietly with 141 as for any other write (seqcli classify ... | head -1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 # Progress, tables and messages go to stderr so that stdout carries only results
 # (generated text, JSON documents) that scripts can pipe.
-err_console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False, soft_wrap=True)
+err_console = _PipedConsole(stderr=True, highlight=False)
+out_console = _PipedConsole(highlight=False, soft_wrap=True)
 
 
 class _State:

@@ -5,8 +5,8 @@ from seqcli.config import RunConfig, SampleConfig
 from seqcli.data.tokenizers import train_tokenizer
 from seqcli.device import place
 from seqcli.errors import UsageError
-from seqcli.lm.generate import (check_sample_config, filter_logits, make_generator, next_token,
-                               sample)
+from seqcli.lm.generate import (TextStream, check_sample_config, filter_logits, make_generator,
+                               next_token, sample)
 from seqcli.models.builder import build_model
 
 
@@ -89,3 +89,48 @@ def test_sampling_respects_top_k():
 def test_bad_sampling_settings_are_refused(bad):
     with pytest.raises(UsageError):
         check_sample_config(SampleConfig(**bad), vocab_size=50)
+
+
+class CountingTokenizer:
+    """Wraps a tokenizer and counts how many ids its decode is asked to read."""
+
+    def __init__(self, inner):
+        self.inner, self.decoded = inner, 0
+        self.kind, self.vocab_size = inner.kind, inner.vocab_size
+
+    def encode(self, text):
+        return self.inner.encode(text)
+
+    def decode(self, ids):
+        self.decoded += len(ids)
+        return self.inner.decode(ids)
+
+
+@pytest.mark.parametrize("kind", ["char", "word", "bpe"])
+def test_streaming_decodes_each_token_a_bounded_number_of_times(kind):
+    """Streaming used to re-decode the whole output per token (quadratic in the length)."""
+    torch.manual_seed(0)
+    corpus = ["the time traveller said that the machine was gone, é à ü 日本語 ok."] * 4
+    inner = train_tokenizer(kind, corpus, vocab_size=60)
+    model = build_model(RunConfig(), inner.vocab_size).eval()
+    tok, pieces = CountingTokenizer(inner), []
+    length = 400
+    text = sample(model, tok, "the", SampleConfig(length=length, temperature=1.5), place("cpu"),
+                  on_text=pieces.append, generator=make_generator(3))
+    assert "".join(pieces) == text and text.startswith("the")
+    assert tok.decoded < 8 * length  # the final full decode is `length`; streaming a few more
+
+
+def test_a_multibyte_character_split_across_tokens_is_held_back():
+    """Byte-level BPE may end a token inside a character: that token shows nothing until the
+    character completes, and the streamed text still equals the returned one."""
+    tok = train_tokenizer("bpe", ["日本語のテキスト"] * 3, vocab_size=258)  # bytes, few merges
+    ids = tok.encode("日本語")
+    assert len(ids) > 3  # characters span several tokens
+    shown = []
+    stream = TextStream(tok, "", shown.append)
+    for i in ids:
+        stream.add(i)
+        assert "\ufffd" not in "".join(shown)
+    stream.finish(tok.decode(ids))
+    assert "".join(shown) == "日本語"
