@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from rich.markup import escape
 
 from seqcli import pipeline
 from seqcli.api import make_reporter
@@ -38,7 +39,7 @@ def _opt(*names: str, help: str, panel: str, field: str | None = None, **kw: Any
         section, name = _field(field)
         lm, clf = task_default("lm", section, name), task_default("classify", section, name)
         shown = f"[{_show(lm)}]" if lm == clf else f"[lm: {_show(lm)}; classify: {_show(clf)}]"
-        help = f"{help} {shown}"
+        help = f"{help} {escape(shown)}"  # rich would read [...] as markup and drop it
     return typer.Option(*names, help=help, rich_help_panel=panel, show_default=False, **kw)
 
 
