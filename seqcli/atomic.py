@@ -91,7 +91,7 @@ def remove_stale_temps(folder: Path) -> list[Path]:
     removed = []
     for tmp in Path(folder).glob(".*.tmp-*"):
         pid = tmp.name.rsplit("-", 1)[-1]
-        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+        if not (pid.isascii() and pid.isdigit()) or int(pid) == os.getpid() or _alive(int(pid)):
             continue
         try:
             tmp.unlink()
@@ -106,6 +106,6 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:  # exists but is not ours (EPERM), or cannot tell: leave its file alone
+    except (OSError, OverflowError):  # not ours (EPERM), or no such pid can exist: keep it
         return True
     return True

@@ -28,7 +28,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from conftest import tiny_text
+from tests.conftest import tiny_text
 from seqcli.cli.main import app
 from seqcli.data import download as dl
 

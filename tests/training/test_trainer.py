@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from conftest import tiny_text
+from tests.conftest import tiny_text
 from seqcli.config import RunConfig, TrainConfig
 from seqcli.data.ids import ids_tensor
 from seqcli.lm.batches import split_text
