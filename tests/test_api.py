@@ -7,6 +7,8 @@ import pytest
 from rich.console import Console
 
 import seqcli
+from seqcli import api
+from seqcli.config import default_config
 from seqcli.errors import ConfigError, UsageError
 
 TINY_LM = dict(hidden_size=24, embedding_size=12, num_layers=1, seq_len=16, batch_size=8,
@@ -118,3 +120,9 @@ def test_the_readme_python_block_runs(real_corpora, reviews_csv, tmp_path, monke
     assert namespace["more"].summary["steps"] == 24
     printed = capsys.readouterr().out
     assert printed.startswith("time traveller") and "perplexity" in printed
+
+
+def test_reporters_silent_unless_asked():
+    assert type(api.make_reporter(default_config("lm"), False, None)) is api.Reporter
+    rich = api.make_reporter(default_config("classify"), True, Console(file=io.StringIO()))
+    assert rich.fields == api.PROGRESS_FIELDS["classify"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from seqcli.cli import classify as classify_cli
 from seqcli.cli.main import app
 
 POSITIVE = ["great", "wonderful", "moving", "funny", "brilliant", "lovely"]
@@ -165,3 +166,15 @@ def test_language_model_run_is_refused_by_classify(tmp_path):
     assert result.exit_code == 1 and "language-model run" in result.stderr
     sst = invoke(["train", "--task", "classify", "--corpus", text, *TINY], env)
     assert sst.exit_code == 1 and "cannot tell the format" in sst.stderr
+
+
+def test_table_previews_long_texts_and_precision_is_a_choice(setup):
+    root, env, _, _ = setup
+    long = root / "long.txt"
+    long.write_text("a great film " * 40 + "\n")
+    result = invoke(["classify", long, "--precision", "fp32"], env)
+    assert result.exit_code == 0, result.output
+    preview = result.stdout.strip().split("  ", 2)[-1]
+    assert preview.endswith("…") and len(preview) == classify_cli.PREVIEW_CHARS
+    bad = invoke(["classify", long, "--precision", "fp64"], env)
+    assert bad.exit_code == 2 and "'fp64' is not one of" in bad.stderr
