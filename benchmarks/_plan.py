@@ -7,6 +7,8 @@ instead of training for minutes. So a test can prove in seconds that a benchmark
 and that its commands still parse (tests/bench/test_benchmark_scripts.py).
 
 Not a benchmark itself (hence the underscore); the scripts import it from their own folder.
+It imports seqcli (and so torch) only when a dry run needs it: the launchers only wait on
+their `seqcli` children, and their ``--help`` and real runs need not load torch.
 """
 
 from __future__ import annotations
@@ -16,10 +18,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from seqcli.data.registry import resolve_corpus
-from seqcli.errors import SeqcliError
-from seqcli.locations import from_environment
-
 DRY_RUN_HELP = "print the exact commands and where the corpora come from, then exit"
 
 
@@ -28,9 +26,10 @@ def seqcli_command(args: Sequence[str]) -> list[str]:
     return [sys.executable, "-m", "seqcli", *args]
 
 
-def corpus_option(args: Sequence[str], default: str) -> str:
-    """The corpus `seqcli train ARGS` would use: its last ``--corpus`` (later flags win)."""
-    chosen = default
+def corpus_option(args: Sequence[str], task: str = "lm") -> str:
+    """The corpus `seqcli train --task TASK ARGS` would use: its last ``--corpus`` (later
+    flags win), else the task's default."""
+    chosen = default_corpus(task)
     for i, arg in enumerate(args):
         if arg == "--corpus" and i + 1 < len(args):
             chosen = args[i + 1]
@@ -39,11 +38,22 @@ def corpus_option(args: Sequence[str], default: str) -> str:
     return chosen
 
 
+def default_corpus(task: str) -> str:
+    """The corpus `seqcli train --task TASK` trains on when given none."""
+    from seqcli.config import CLASSIFY_DEFAULTS, DataConfig
+
+    return CLASSIFY_DEFAULTS[("data", "corpus")] if task == "classify" else DataConfig.corpus
+
+
 def local_corpus(name: str, env: Mapping[str, str]) -> dict[str, Any]:
     """Where corpus `name` is on this machine (as the CLI would look, never downloading).
 
     ``found`` is False when a real run would have to download it (or cannot find it).
     """
+    from seqcli.data.registry import resolve_corpus
+    from seqcli.errors import SeqcliError
+    from seqcli.locations import from_environment
+
     locations = from_environment(env)
     try:
         resolved = resolve_corpus(name, data_dir=locations.data, cache_dir=locations.cache,

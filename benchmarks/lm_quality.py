@@ -7,6 +7,9 @@ time it took. Results are recorded by hand in benchmarks/RESULTS.md.
     SEQCLI_DATA=../shared/corpora python benchmarks/lm_quality.py timemachine-default
     SEQCLI_DATA=../shared/corpora python benchmarks/lm_quality.py shakespeare-10min
     SEQCLI_DATA=../shared/corpora python benchmarks/lm_quality.py d2l-timemachine
+
+``--dry-run`` prints each recipe's exact command and where its corpus would come from, and
+trains nothing (the check that the recipes still match the CLI).
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import tempfile
 import time
+
+from _plan import DRY_RUN_HELP, corpus_option, local_corpus, print_plan, seqcli_command
 
 RECIPES = {
     # `seqcli train` with no options: the default char LSTM on The Time Machine.
@@ -48,32 +54,53 @@ def machine() -> dict:
             "threads": torch.get_num_threads()}
 
 
+def train_command(name: str, extra: list[str], out: str) -> list[str]:
+    """The exact `seqcli train` of a recipe; `extra` comes after it, so its flags win."""
+    return seqcli_command(["train", *RECIPES[name], *extra, "--out", out, "--format", "json"])
+
+
+def shown_command(name: str, extra: list[str]) -> str:
+    """The command as RESULTS.md records it: what a user types, without the temporary --out."""
+    return shlex.join(["seqcli", "train", *RECIPES[name], *extra, "--format", "json"])
+
+
 def run(name: str, extra: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        command = ["seqcli", "train", *RECIPES[name], *extra, "--out", f"{tmp}/run",
-                   "--format", "json"]
+        command = train_command(name, extra, f"{tmp}/run")
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True)
         wall = time.perf_counter() - started
         if done.returncode != 0:
             return {"recipe": name, "error": done.stderr.strip().splitlines()[-1:]}
         summary = json.loads(done.stdout)
-    shown = " ".join(c for c in command if not c.startswith(tmp))
-    return {"recipe": name, "command": shown.replace(" --out", ""), "val_loss": summary["val_loss"],
+    return {"recipe": name, "command": shown_command(name, extra), "val_loss": summary["val_loss"],
             "steps": summary["steps"], "wall_seconds": round(wall, 1),
             "tokens_per_second": round(summary["tokens_per_second"]),
             "device": summary.get("device"), "machine": machine()}
+
+
+def dry_run(names: list[str], extra: list[str]) -> None:
+    """Each recipe's command and corpus, without training (a real run needs SEQCLI_DATA)."""
+    runs = [{"recipe": name, "command": train_command(name, extra, "<temporary folder>/run"),
+             "shown": shown_command(name, extra),
+             "corpus": local_corpus(corpus_option(RECIPES[name] + extra), os.environ)}
+            for name in names]
+    print_plan({"benchmark": "lm-quality", "mirror": os.environ.get("SEQCLI_DATA"), "runs": runs})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("recipes", nargs="+", choices=sorted(RECIPES))
     parser.add_argument("--extra", default="", help="more seqcli train options, quoted")
+    parser.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
     args = parser.parse_args()
+    extra = shlex.split(args.extra)
+    if args.dry_run:
+        return dry_run(args.recipes, extra)
     if not os.environ.get("SEQCLI_DATA"):
         sys.exit("set SEQCLI_DATA to a folder holding the corpora (see README)")
     for name in args.recipes:
-        print(json.dumps(run(name, args.extra.split())), flush=True)
+        print(json.dumps(run(name, extra)), flush=True)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ The report is the mean and standard deviation of the fold accuracies. ``--only``
 of folds (e.g. ``--only 1,2`` for a quick check); arguments after ``--`` are added to RECIPE
 (later flags win). ``--jobs 2`` trains two folds at once with one thread each, which on a
 2-core machine halves the wall time (these small models gain little from a second thread).
+``--dry-run`` deals the folds and prints each fold's commands, and trains nothing.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from _plan import DRY_RUN_HELP, local_corpus, print_plan, seqcli_command
+from seqcli.classify.splits import read_split
 from seqcli.data.labelled import LabelledData, stratified_folds
 from seqcli.data.registry import resolve_corpus
-from seqcli.classify.splits import read_split
+from seqcli.locations import from_environment
 
 # The documented recipe for MR: the `--task classify` architecture (word BiLSTM, max pooling,
 # word dropout) sized for a training set 7x smaller than SST-2's: embedding and hidden 128,
@@ -49,10 +52,14 @@ RECIPE = ["--embedding", "128", "--hidden", "128", "--dropout", "0.3", "--lr", "
           "--epochs", "15", "--eval-every", "50", "--patience", "8", "--ema", "0",
           "--adversarial", "0.05", "--max-minutes", "4"]
 SEED = 0
+CORPUS = "rt-polarity"
+UNKNOWN_RUN_DIR = "<run_dir from the summary>"
 
 
-def load_mr(data_dir: Path | None, cache_dir: Path) -> LabelledData:
-    resolved = resolve_corpus("rt-polarity", data_dir=data_dir, cache_dir=cache_dir)
+def load_mr(env: dict[str, str]) -> LabelledData:
+    """MR from the mirror or the cache (downloading it if need be), as the CLI finds it."""
+    locations = from_environment(env)
+    resolved = resolve_corpus(CORPUS, data_dir=locations.data, cache_dir=locations.cache)
     data = read_split(resolved, "train")
     assert data is not None
     return data
@@ -65,8 +72,26 @@ def write_jsonl(path: Path, data: LabelledData, indices: list[int]) -> None:
                                     ensure_ascii=False) + "\n")
 
 
-def seqcli(args: list[str], env: dict[str, str]) -> dict:
-    command = [sys.executable, "-m", "seqcli", *args]
+def write_fold(folder: Path, k: int, data: LabelledData,
+               folds: list[list[int]]) -> tuple[Path, Path]:
+    """Fold k's ``train.jsonl`` (the other folds) and ``test.jsonl`` (fold k) in `folder`."""
+    train, test = folder / "train.jsonl", folder / "test.jsonl"
+    write_jsonl(train, data, sorted(i for j, f in enumerate(folds) if j != k - 1 for i in f))
+    write_jsonl(test, data, folds[k - 1])
+    return train, test
+
+
+def train_command(train: Path | str, out: Path | str, recipe: list[str]) -> list[str]:
+    return seqcli_command(["train", "--task", "classify", "--corpus", str(train),
+                           "--out", str(out), "--format", "json", *recipe])
+
+
+def evaluate_command(run_dir: str, test: Path | str) -> list[str]:
+    return seqcli_command(["evaluate", "--model", run_dir, "--corpus", str(test),
+                           "--format", "json"])
+
+
+def seqcli(command: list[str], env: dict[str, str]) -> dict:
     done = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
         raise SystemExit(f"failed ({done.returncode}): {shlex.join(command)}")
@@ -76,22 +101,44 @@ def seqcli(args: list[str], env: dict[str, str]) -> dict:
 def run_fold(k: int, data: LabelledData, folds: list[list[int]], recipe: list[str],
              env: dict[str, str]) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"mr-fold{k}-") as tmp:
-        train = Path(tmp) / "train.jsonl"
-        test = Path(tmp) / "test.jsonl"
-        write_jsonl(train, data, sorted(i for j, f in enumerate(folds) if j != k - 1 for i in f))
-        write_jsonl(test, data, folds[k - 1])
+        train, test = write_fold(Path(tmp), k, data, folds)
         started = time.perf_counter()
-        summary = seqcli(["train", "--task", "classify", "--corpus", str(train),
-                          "--out", str(Path(tmp) / "run"), "--format", "json", *recipe], env)
+        summary = seqcli(train_command(train, Path(tmp) / "run", recipe), env)
         elapsed = time.perf_counter() - started
-        scores = seqcli(["evaluate", "--model", summary["run_dir"], "--corpus", str(test),
-                         "--format", "json"], env)
+        scores = seqcli(evaluate_command(summary["run_dir"], test), env)
     return {"fold": k, "accuracy": scores["accuracy"], "n": scores["n"],
             "val_accuracy": summary.get("val_accuracy"), "steps": summary["steps"],
             "train_wall_seconds": round(elapsed, 1)}
 
 
-def main() -> None:
+def planned_fold(k: int, data: LabelledData | None, folds: list[list[int]],
+                 recipe: list[str]) -> dict:
+    """Fold k's commands; with the corpus at hand, also the fold files it would write."""
+    plan: dict = {"fold": k}
+    folder = f"<fold {k} folder>"
+    if data is not None:
+        with tempfile.TemporaryDirectory(prefix=f"mr-fold{k}-") as tmp:
+            train, test = write_fold(Path(tmp), k, data, folds)
+            plan["train_lines"] = len(train.read_text(encoding="utf-8").splitlines())
+            plan["test_lines"] = len(test.read_text(encoding="utf-8").splitlines())
+    plan["commands"] = [train_command(f"{folder}/train.jsonl", f"{folder}/run", recipe),
+                        evaluate_command(UNKNOWN_RUN_DIR, f"{folder}/test.jsonl")]
+    return plan
+
+
+def dry_run(options: argparse.Namespace, chosen: list[int], recipe: list[str],
+            env: dict[str, str]) -> None:
+    """What a run would do; the folds are dealt only when MR is already on this machine."""
+    corpus = local_corpus(CORPUS, env)
+    data = load_mr(env) if corpus["found"] else None
+    folds = stratified_folds(data.labels, options.folds, SEED) if data is not None else []
+    print_plan({"benchmark": f"mr-{options.folds}fold-cv", "corpus": corpus,
+                "texts": len(data.labels) if data is not None else None,
+                "jobs": options.jobs, "threads_per_job": options.threads,
+                "folds": [planned_fold(k, data, folds, recipe) for k in chosen]})
+
+
+def parse_options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--only", default=None, help="comma-separated fold numbers (1-based)")
@@ -99,20 +146,30 @@ def main() -> None:
                         help="threads per training process (default: cores / jobs)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="folds trained at once, each in its own process")
+    parser.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
     parser.add_argument("extra", nargs="*", help="extra `seqcli train` arguments (after --)")
     options = parser.parse_args()
+    if options.folds < 2:
+        parser.error("--folds must be at least 2")
+    options.chosen = [int(k) for k in options.only.split(",")] if options.only \
+        else list(range(1, options.folds + 1))
+    if not all(1 <= k <= options.folds for k in options.chosen):
+        parser.error(f"--only takes fold numbers from 1 to {options.folds}")
+    return options
+
+
+def main() -> None:
+    options = parse_options()
     env = dict(os.environ)
     if options.jobs > 1 and not options.threads:  # keep threads x jobs within the cores
         options.threads = max(1, (os.cpu_count() or 1) // options.jobs)
     if options.threads:
         env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(options.threads)
-    data_dir = Path(env["SEQCLI_DATA"]) if env.get("SEQCLI_DATA") else None
-    cache = Path(env.get("SEQCLI_CACHE") or Path.home() / ".cache" / "seqcli")
-    data = load_mr(data_dir, cache)
+    chosen, recipe = options.chosen, RECIPE + options.extra
+    if options.dry_run:
+        return dry_run(options, chosen, recipe, env)
+    data = load_mr(env)
     folds = stratified_folds(data.labels, options.folds, SEED)
-    chosen = [int(k) for k in options.only.split(",")] if options.only \
-        else list(range(1, options.folds + 1))
-    recipe = RECIPE + options.extra
 
     def one(k: int) -> dict:
         result = run_fold(k, data, folds, recipe, env)

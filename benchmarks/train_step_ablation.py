@@ -95,7 +95,8 @@ def main() -> None:
     pairs = [("bare-no-item", "bare-item"), ("bare-item", "trainer"),
              ("fused-adamw", "bare-no-item"), ("foreach-adamw", "bare-no-item"),
              ("sgd", "bare-no-item")]
-    config = {"impl": args.impl, "precision": placement.precision, **machine_info()}
+    config = {"impl": args.impl, "precision": placement.precision, "corpus": data.source,
+              **machine_info()}
     print(json.dumps(build_report(config, candidates, tallies, "tokens", pairs), indent=2))
 
 

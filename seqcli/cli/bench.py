@@ -13,8 +13,15 @@ import torch
 import typer
 from rich.table import Table
 
+from seqcli.bench.classify import ClassifyBenchSettings, bench_classify
+from seqcli.bench.data import d2l_chars, sentences
+from seqcli.bench.generate import GenerateBenchSettings, bench_generate
+from seqcli.bench.train import TrainBenchSettings, bench_train
 from seqcli.cli.choices import Cell, Device, Impl, Precision, TableFormat
 from seqcli.cli.common import err_console, locations, out_console, print_json
+
+# Defaults come from the settings dataclasses, so --help shows what a run uses.
+TB, GB, CB = TrainBenchSettings(), GenerateBenchSettings(), ClassifyBenchSettings()
 
 app = typer.Typer(help="Throughput benchmarks with references run side by side, interleaved.",
                   no_args_is_help=True)
@@ -30,21 +37,18 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed.")]
 
 @app.command("train")
 def train(
-    cell: CellOpt = Cell.lstm,
-    hidden: Annotated[int, typer.Option("--hidden", help="Hidden units per layer.", min=1)] = 256,
-    layers: Annotated[int, typer.Option("--layers", help="Stacked layers.", min=1)] = 1,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Windows per batch.", min=1)] = 32,
-    seq_len: Annotated[int, typer.Option("--seq-len", help="Steps per window.", min=1)] = 35,
-    embedding: Annotated[Optional[int], typer.Option("--embedding", help="seqcli's embedding size (default: the vocabulary size, as wide as one-hot).", min=1)] = None,
-    steps: Annotated[int, typer.Option("--steps", help="Training steps per candidate per round.", min=1)] = 4,
-    quality_steps: Annotated[int, typer.Option("--quality-steps", help="Also train this many steps at auto precision and at fp32 and compare validation loss (0: skip).", min=0)] = 0,
+    cell: CellOpt = Cell(TB.cell),
+    hidden: Annotated[int, typer.Option("--hidden", help="Hidden units per layer.", min=1)] = TB.hidden_size,
+    layers: Annotated[int, typer.Option("--layers", help="Stacked layers.", min=1)] = TB.num_layers,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Windows per batch.", min=1)] = TB.batch_size,
+    seq_len: Annotated[int, typer.Option("--seq-len", help="Steps per window.", min=1)] = TB.seq_len,
+    embedding: Annotated[Optional[int], typer.Option("--embedding", help="seqcli's embedding size (default: the vocabulary size, as wide as one-hot).", min=1)] = TB.embedding_size,
+    steps: Annotated[int, typer.Option("--steps", help="Training steps per candidate per round.", min=1)] = TB.steps,
+    quality_steps: Annotated[int, typer.Option("--quality-steps", help="Also train this many steps at auto precision and at fp32 and compare validation loss (0: skip).", min=0)] = TB.quality_steps,
     device: DeviceOpt = Device.auto, precision: PrecisionOpt = Precision.auto, threads: ThreadsOpt = None,
-    rounds: RoundsOpt = 5, seed: SeedOpt = 0, format: FormatOpt = TableFormat.table,
+    rounds: RoundsOpt = TB.rounds, seed: SeedOpt = TB.seed, format: FormatOpt = TableFormat.table,
 ) -> None:
     """Training tokens/s: seqcli fused and scratch against d2l's scratch and nn.LSTM loops."""
-    from seqcli.bench.data import d2l_chars
-    from seqcli.bench.train import TrainBenchSettings, bench_train
-
     _threads(threads)
     settings = TrainBenchSettings(cell=cell.value, hidden_size=hidden, num_layers=layers,
                                   batch_size=batch_size, seq_len=seq_len, embedding_size=embedding,
@@ -56,18 +60,15 @@ def train(
 
 @app.command("generate")
 def generate(
-    cell: CellOpt = Cell.lstm,
-    hidden: Annotated[int, typer.Option("--hidden", help="Hidden units per layer.", min=1)] = 256,
-    layers: Annotated[int, typer.Option("--layers", help="Stacked layers.", min=1)] = 1,
-    impl: Annotated[Impl, typer.Option("--impl", help="fused or scratch.")] = Impl.fused,
-    length: Annotated[int, typer.Option("--length", help="Tokens to sample.", min=4)] = 1000,
+    cell: CellOpt = Cell(GB.cell),
+    hidden: Annotated[int, typer.Option("--hidden", help="Hidden units per layer.", min=1)] = GB.hidden_size,
+    layers: Annotated[int, typer.Option("--layers", help="Stacked layers.", min=1)] = GB.num_layers,
+    impl: Annotated[Impl, typer.Option("--impl", help="fused or scratch.")] = Impl(GB.impl),
+    length: Annotated[int, typer.Option("--length", help="Tokens to sample.", min=4)] = GB.length,
     device: DeviceOpt = Device.auto, precision: PrecisionOpt = Precision.auto, threads: ThreadsOpt = None,
-    rounds: RoundsOpt = 2, seed: SeedOpt = 0, format: FormatOpt = TableFormat.table,
+    rounds: RoundsOpt = GB.rounds, seed: SeedOpt = GB.seed, format: FormatOpt = TableFormat.table,
 ) -> None:
     """Sampling tokens/s with the state carried, against re-running the prefix per token."""
-    from seqcli.bench.data import d2l_chars
-    from seqcli.bench.generate import GenerateBenchSettings, bench_generate
-
     _threads(threads)
     settings = GenerateBenchSettings(cell=cell.value, hidden_size=hidden, num_layers=layers,
                                      impl=impl.value, length=length, device=device.value,
@@ -78,21 +79,18 @@ def generate(
 
 @app.command("classify")
 def classify(
-    cell: CellOpt = Cell.lstm,
-    hidden: Annotated[int, typer.Option("--hidden", help="Hidden units per layer.", min=1)] = 256,
-    layers: Annotated[int, typer.Option("--layers", help="Stacked layers.", min=1)] = 2,
-    embedding: Annotated[int, typer.Option("--embedding", help="Embedding size.", min=1)] = 256,
-    bidirectional: Annotated[bool, typer.Option("--bidirectional/--unidirectional", help="Run both directions.")] = True,
-    impl: Annotated[Impl, typer.Option("--impl", help="fused or scratch.")] = Impl.fused,
-    texts: Annotated[int, typer.Option("--texts", help="Sentences per round.", min=1)] = 2000,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Sentences per batch.", min=1)] = 256,
+    cell: CellOpt = Cell(CB.cell),
+    hidden: Annotated[int, typer.Option("--hidden", help="Hidden units per layer.", min=1)] = CB.hidden_size,
+    layers: Annotated[int, typer.Option("--layers", help="Stacked layers.", min=1)] = CB.num_layers,
+    embedding: Annotated[int, typer.Option("--embedding", help="Embedding size.", min=1)] = CB.embedding_size,
+    bidirectional: Annotated[bool, typer.Option("--bidirectional/--unidirectional", help="Run both directions.")] = CB.bidirectional,
+    impl: Annotated[Impl, typer.Option("--impl", help="fused or scratch.")] = Impl(CB.impl),
+    texts: Annotated[int, typer.Option("--texts", help="Sentences per round.", min=1)] = CB.texts,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Sentences per batch.", min=1)] = CB.batch_size,
     device: DeviceOpt = Device.auto, precision: PrecisionOpt = Precision.auto, threads: ThreadsOpt = None,
-    rounds: RoundsOpt = 3, seed: SeedOpt = 0, format: FormatOpt = TableFormat.table,
+    rounds: RoundsOpt = CB.rounds, seed: SeedOpt = CB.seed, format: FormatOpt = TableFormat.table,
 ) -> None:
     """Sentences/s of classification against a loop without length bucketing or lengths."""
-    from seqcli.bench.classify import ClassifyBenchSettings, bench_classify
-    from seqcli.bench.data import sentences
-
     _threads(threads)
     settings = ClassifyBenchSettings(cell=cell.value, hidden_size=hidden, num_layers=layers,
                                      embedding_size=embedding, bidirectional=bidirectional,

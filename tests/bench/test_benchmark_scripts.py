@@ -1,0 +1,146 @@
+"""Every script in benchmarks/ still starts against the current package.
+
+The benchmarks are not run by the rest of the suite, so when the package changes under them
+they break silently (train_step_ablation.py called a Trainer method renamed long before).
+Each script runs here in its own process, as a user runs it: ``--help``, then its cheapest
+real run: one tiny training round for the in-process benchmarks, ``--dry-run`` for those that
+launch long ``seqcli train`` runs, whose printed commands are then parsed by the real CLI so
+a recipe flag the CLI no longer has fails here. Timings are never checked.
+
+Every run sees the mirror SEQCLI_DATA names, if any, and an empty cache: without a mirror the
+in-process benchmarks make synthetic text and the dry runs report a corpus to download.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+from seqcli.cli.main import app
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCHMARKS = ROOT / "benchmarks"
+SCRIPTS = sorted(p.name for p in BENCHMARKS.glob("*.py") if not p.name.startswith("_"))
+# The cheapest real run of each script; a new script must add one (see the first test).
+DRY_RUNS = {
+    "memory_100mb.py": ["--size-mb", "0.2", "--max-steps", "1", "--threads", "1",
+                        "--whole-text", "--", "--hidden", "32"],
+    "train_step_ablation.py": ["--threads", "1", "--rounds", "1", "--steps", "1"],
+    "lm_quality.py": ["--dry-run", "timemachine-default", "shakespeare-10min",
+                      "d2l-timemachine", "--extra", "--max-steps 1"],
+    "mr_cv.py": ["--dry-run", "--only", "1,10", "--jobs", "2", "--", "--max-steps", "1"],
+    "sst2.py": ["--dry-run", "--threads", "1", "--", "--max-steps", "1"],
+}
+SEQCLI = [sys.executable, "-m", "seqcli"]
+MR_TEXTS = 10_662
+
+
+def mirrored(name: str) -> bool:
+    """Whether SEQCLI_DATA names a mirror holding `name` (a file or a corpus folder)."""
+    value = os.environ.get("SEQCLI_DATA")
+    return bool(value) and (Path(value) / name).exists()
+
+
+def run_script(name: str, args: list[str], tmp_path: Path) -> str:
+    """Run benchmarks/NAME ARGS with this checkout's seqcli; its stdout, after exit code 0."""
+    env = dict(os.environ, SEQCLI_CACHE=str(tmp_path / "cache"),
+               SEQCLI_RUNS=str(tmp_path / "runs"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    done = subprocess.run([sys.executable, str(BENCHMARKS / name), *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"{name} {args} failed:\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def report(name: str, tmp_path: Path) -> dict:
+    return json.loads(run_script(name, DRY_RUNS[name], tmp_path))
+
+
+def assert_cli_accepts(command: list[str]) -> None:
+    """The real CLI parses the command's options (no training): a stale flag fails here."""
+    assert command[:3] == SEQCLI
+    name, *args = command[3:]
+    typer.main.get_command(app).commands[name].make_context(name, args)
+
+
+def assert_corpus(found: dict, name: str, folder: str) -> None:
+    """Found in the mirror when it holds the corpus; else reported missing (the cache is
+    empty), since a real run would download it."""
+    assert found["name"] == name
+    assert found["found"] == mirrored(folder)
+    if found["found"]:
+        assert found["origins"] == ["mirror"]
+
+
+def test_every_script_has_a_dry_run():
+    assert SCRIPTS == sorted(DRY_RUNS)
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_help(name, tmp_path):
+    assert "usage:" in run_script(name, ["--help"], tmp_path)
+
+
+def test_train_step_ablation_runs_one_round(tmp_path):
+    result = report("train_step_ablation.py", tmp_path)
+    names = [r["name"] for r in result["results"]]
+    assert names == ["trainer", "bare-item", "bare-no-item", "fused-adamw", "foreach-adamw",
+                     "sgd"]
+    assert all(r["tokens"] == 32 * 35 for r in result["results"])  # one step of d2l's batch
+    assert "bare-item / trainer" in result["ratios"] and result["config"]["impl"] == "fused"
+    assert result["config"]["corpus"] == ("timemachine" if mirrored("timemachine.txt")
+                                          else "synthetic")
+
+
+def test_memory_100mb_trains_one_step_on_a_tiny_corpus(tmp_path):
+    result = report("memory_100mb.py", tmp_path)
+    assert result["exit_code"] == 0 and result["corpus_bytes"] >= 200_000
+    assert result["train_tokens"] > 0 and result["val_tokens"] > 0
+    assert result["command"].endswith("--hidden 32")
+    assert result["within_limit"] == (result["peak_rss_mb"] <= result["limit_mb"])
+    assert result["whole_text_preparation"]["exit_code"] == 0
+
+
+def test_lm_quality_dry_run(tmp_path):
+    result = report("lm_quality.py", tmp_path)
+    assert [r["recipe"] for r in result["runs"]] == ["timemachine-default", "shakespeare-10min",
+                                                     "d2l-timemachine"]
+    for run, corpus in zip(result["runs"], ["timemachine", "tinyshakespeare", "timemachine"]):
+        assert_corpus(run["corpus"], corpus, f"{corpus}.txt")
+        assert run["command"][-6:-4] == ["--max-steps", "1"]  # after the recipe: it wins
+        assert run["shown"].startswith("seqcli train") and "--out" not in run["shown"]
+        assert_cli_accepts(run["command"])
+
+
+def test_sst2_dry_run(tmp_path):
+    result = report("sst2.py", tmp_path)
+    assert result["threads"] == "1" and result["runs"] == str(BENCHMARKS / "out" / "sst2")
+    assert_corpus(result["corpus"], "sst2", "sst2")
+    assert_corpus(result["dev_corpus"], "sst2", "sst2")
+    train, evaluate = result["commands"]
+    assert train[3:6] == ["train", "--task", "classify"] and train[-2:] == ["--max-steps", "1"]
+    assert evaluate[3] == "evaluate"
+    for command in result["commands"]:
+        assert_cli_accepts(command)
+
+
+def test_mr_cv_dry_run(tmp_path):
+    """With MR at hand the folds are dealt and written as a real run would write them."""
+    result = report("mr_cv.py", tmp_path)
+    assert_corpus(result["corpus"], "rt-polarity", "rt-polarity")
+    assert result["jobs"] == 2 and result["threads_per_job"] >= 1
+    assert [f["fold"] for f in result["folds"]] == [1, 10]
+    assert result["texts"] == (MR_TEXTS if result["corpus"]["found"] else None)
+    for fold in result["folds"]:
+        if result["corpus"]["found"]:
+            assert fold["train_lines"] + fold["test_lines"] == MR_TEXTS
+            assert 1_000 <= fold["test_lines"] <= 1_100  # a tenth, stratified
+        assert fold["commands"][0][-2:] == ["--max-steps", "1"]
+        for command in fold["commands"]:
+            assert_cli_accepts(command)
