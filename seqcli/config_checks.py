@@ -35,6 +35,13 @@ def _finite(value: Any) -> bool:
 
 def validate(run: Any) -> None:
     """Reject settings that can never work, with the option name in the message."""
+    _check_choices(run)
+    _check_counts(run.model, run.data, run.train)
+    _check_fractions(run)
+    _check_combinations(run)
+
+
+def _check_choices(run: Any) -> None:
     m, d, t = run.model, run.data, run.train
     check_choice(run.task, TASKS, "task")
     check_choice(m.cell, CELLS, "--cell")
@@ -46,6 +53,11 @@ def validate(run: Any) -> None:
     check_choice(t.schedule, SCHEDULES, "--schedule")
     check_choice(t.device, DEVICES, "--device")
     check_choice(t.precision, PRECISIONS, "--precision")
+    if t.class_weights is not None:
+        check_choice(t.class_weights, CLASS_WEIGHTS, "--class-weights")
+
+
+def _check_counts(m: Any, d: Any, t: Any) -> None:
     limits = {"--layers": (m.num_layers, 64), "--hidden": (m.hidden_size, 65536),
               "--embedding": (m.embedding_size, 65536), "--seq-len": (d.seq_len, 1_000_000),
               "--batch-size": (d.batch_size, 1_000_000), "--epochs": (t.epochs, 1_000_000),
@@ -70,6 +82,10 @@ def validate(run: Any) -> None:
             raise ConfigError(f"{name} must be an integer; got {value!r}")
     if not isinstance(t.seed, int) or isinstance(t.seed, bool) or not 0 <= t.seed < MAX_SEED:
         raise ConfigError(f"--seed must be an integer from 0 to {MAX_SEED - 1}; got {t.seed!r}")
+
+
+def _check_fractions(run: Any) -> None:
+    m, d, t = run.model, run.data, run.train
     if not 0.0 <= m.dropout < 1.0:
         raise ConfigError(f"--dropout must be in [0, 1); got {m.dropout!r}")
     if not 0.0 < d.val_fraction < 1.0:
@@ -85,6 +101,10 @@ def validate(run: Any) -> None:
             raise ConfigError(f"{name} must be in [0, {top:g}] (0: off); got {value!r}")
         if run.task == "lm" and value:
             raise ConfigError(f"{name} trains classifiers; use it with --task classify")
+
+
+def _check_combinations(run: Any) -> None:
+    m, t = run.model, run.train
     if not isinstance(m.subwords, int) or isinstance(m.subwords, bool) \
             or not (m.subwords == 0 or 2 <= m.subwords <= MAX_SUBWORDS):
         raise ConfigError(f"--subwords must be 0 (off) or an integer from 2 to {MAX_SUBWORDS}; "
@@ -99,7 +119,5 @@ def validate(run: Any) -> None:
                           "drop --bidirectional or use --task classify")
     if m.tie_weights and m.embedding_size != m.hidden_size:
         raise ConfigError("--tie-weights needs --embedding equal to --hidden")
-    if t.class_weights is not None:
-        check_choice(t.class_weights, CLASS_WEIGHTS, "--class-weights")
 
 

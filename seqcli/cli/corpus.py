@@ -11,8 +11,8 @@ from rich.table import Table
 
 from seqcli.cli.choices import TableFormat
 from seqcli.cli.common import err_console, locations, out_console, print_json
-from seqcli.data.registry import (Corpus, get_corpus, list_corpora, locate_file, lookup,
-                                  resolve_corpus)
+from seqcli.data.registry import get_corpus, list_corpora, locate_file, lookup, resolve_corpus
+from seqcli.data.registry_file import Corpus
 from seqcli.data.text import open_text_stream, read_text_with_encoding
 from seqcli.errors import DataError
 

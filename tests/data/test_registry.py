@@ -17,7 +17,8 @@ import pytest
 
 from seqcli.data import registry
 from seqcli.data.download import sha256_file
-from seqcli.data.registry import (get_corpus, list_corpora, parse_registry, resolve_corpus)
+from seqcli.data.registry import get_corpus, list_corpora, resolve_corpus
+from seqcli.data.registry_file import parse_registry
 from seqcli.data.text import read_text_with_encoding
 from seqcli.errors import ChecksumError, CorpusNotFoundError, DataError
 
@@ -162,7 +163,7 @@ def fake_registry(monkeypatch, server):
                     "members": {"tsv/train.tsv": "T/train.tsv"}}},
     ]}
     corpora = parse_registry(document)
-    monkeypatch.setattr(registry, "_registry", lambda: corpora)
+    monkeypatch.setattr(registry, "registry", lambda: corpora)
     return corpora, handler
 
 
@@ -268,11 +269,11 @@ def test_download_checksum_mismatch_is_reported_and_nothing_is_kept(fake_registr
 
 def test_offline_message_names_the_three_ways(fake_registry, tmp_path, monkeypatch):
     corpora, _ = fake_registry
-    offline = registry.parse_registry({"schema_version": 1, "corpora": [
+    offline = parse_registry({"schema_version": 1, "corpora": [
         {"name": "tiny", "task": "lm", "format": "text", "description": "d", "licence": "l",
          "citation": "c", "files": [{"path": "tiny/tiny.txt", "sha256": sha(TINY), "size": len(TINY)}],
          "source": {"url": f"http://127.0.0.1:{closed_port()}/tiny.txt", "archive": "none"}}]})
-    monkeypatch.setattr(registry, "_registry", lambda: offline)
+    monkeypatch.setattr(registry, "registry", lambda: offline)
     for allow in (True, False):
         with pytest.raises(CorpusNotFoundError) as info:
             resolve_corpus("tiny", data_dir=tmp_path / "mirror", cache_dir=tmp_path / "cache",

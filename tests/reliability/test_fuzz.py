@@ -238,7 +238,7 @@ def test_run_directory_files_raise_only_checkpoint_errors(document):
 @settings(max_examples=200, deadline=None, database=None)
 @given(raw=JSONISH)
 def test_registry_documents_raise_only_data_errors(raw):
-    from seqcli.data.registry import parse_registry
+    from seqcli.data.registry_file import parse_registry
     from seqcli.errors import DataError
 
     document = {"schema_version": 1, "corpora": raw if isinstance(raw, list) else [raw]}

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from seqcli.cli.main import app
 from seqcli.data import download as dl
-from seqcli.data import registry
+from seqcli.data import registry, registry_file
 from seqcli.training import checkpoint as ckpt
 
 TINY = ["--hidden", "16", "--embedding", "8", "--layers", "1", "--seq-len", "8",
@@ -114,8 +114,8 @@ def _fake_corpus(monkeypatch, tmp_path, served: bytes, expected: bytes, *, archi
              "source": {"url": source.as_uri(), "archive": archive}}
     if members:
         entry["source"]["members"] = members
-    corpora = registry.parse_registry({"schema_version": 1, "corpora": [entry]})
-    monkeypatch.setattr(registry, "_registry", lambda: corpora)
+    corpora = registry_file.parse_registry({"schema_version": 1, "corpora": [entry]})
+    monkeypatch.setattr(registry, "registry", lambda: corpora)
     return source
 
 
