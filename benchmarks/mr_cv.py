@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from _plan import DRY_RUN_HELP, local_corpus, print_plan, seqcli_command
+
 from seqcli.classify.splits import read_split
 from seqcli.data.labelled import LabelledData, stratified_folds
 from seqcli.data.registry import resolve_corpus

@@ -28,6 +28,7 @@ from seqcli.locations import Locations, from_environment
 from seqcli.runs import LoadedRun, load_run, read_summary
 from seqcli.training.reporting import Reporter, RichReporter
 
+SAMPLING = SampleConfig()  # the sampling defaults, shared with `seqcli generate`
 PROGRESS_FIELDS = {"lm": ("loss", "ppl", "tok/s", "lr"), "classify": ("loss", "texts/s", "lr")}
 
 
@@ -52,9 +53,11 @@ class Run:
     def __repr__(self) -> str:
         return f"seqcli.Run({str(self.path)!r}, task={self.task!r})"
 
-    def generate(self, prime: str = "", *, length: int = 200, temperature: float = 0.8,
-                 top_k: int | None = None, top_p: float | None = None, greedy: bool = False,
-                 seed: int | None = None, num_samples: int = 1) -> str | list[str]:
+    def generate(self, prime: str = "", *, length: int = SAMPLING.length,
+                 temperature: float = SAMPLING.temperature, top_k: int | None = SAMPLING.top_k,
+                 top_p: float | None = SAMPLING.top_p, greedy: bool = SAMPLING.greedy,
+                 seed: int | None = SAMPLING.seed,
+                 num_samples: int = SAMPLING.num_samples) -> str | list[str]:
         """Continue `prime` (the result begins with it); a list when ``num_samples > 1``."""
         self._need("lm")
         config = SampleConfig(length=length, temperature=temperature, top_k=top_k, top_p=top_p,
@@ -104,7 +107,11 @@ def train(*, task: str | None = None, config: str | Path | None = None,
           out: str | Path | None = None, runs: str | Path | None = None,
           data_dir: str | Path | None = None, cache: str | Path | None = None,
           progress: bool = False, console: Console | None = None, **settings: Any) -> Run:
-    """Train a new run (the task's defaults, then a TOML `config`, then `settings`)."""
+    """Train a new run (the task's defaults, then a TOML `config`, then `settings`).
+
+    Ctrl-C stops at the next step boundary and saves a resumable checkpoint, as on the command
+    line; the interrupted run is returned (its ``summary`` is None) and `Run.resume` goes on.
+    """
     locations = from_environment(os.environ, runs=runs, data=data_dir, cache=cache)
     base = config_from_toml(load_toml(Path(config)), task) if config is not None \
         else default_config(task or "lm")

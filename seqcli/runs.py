@@ -30,9 +30,9 @@ from seqcli.data.tokenizers import Tokenizer, load_tokenizer, save_tokenizer
 from seqcli.device import Placement, place
 from seqcli.errors import CheckpointError, ConfigError
 from seqcli.models.builder import build_model
-from seqcli.version import __version__
 from seqcli.training.checkpoint import (BEST_FILE, FORMAT_VERSION, KEY_MODEL, KEY_VERSION,
                                         LAST_FILE, SUMMARY_FILE, check_finite, load_checkpoint)
+from seqcli.version import __version__
 
 CONFIG_FILE, TOKENIZER_FILE = "config.json", "tokenizer.json"
 TASK_NAMES = {"lm": "language-model", "classify": "classifier"}

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from seqcli.atomic import (atomic_file, remove_stale_temps, temp_path, write_bytes,
-                           write_failure, write_json, write_text)
+from seqcli.atomic import (atomic_file, remove_stale_temps, temp_path, write_bytes, write_failure,
+                           write_json, write_text)
 from seqcli.errors import CheckpointError
 
 OLD = b"old contents \x00\xff\n"

@@ -11,7 +11,8 @@ from seqcli.config import default_config
 from seqcli.data.tokenizers import CharTokenizer
 from seqcli.errors import CheckpointError
 from seqcli.models.builder import build_model
-from seqcli.training.checkpoint import BEST_FILE, KEY_MODEL, LAST_FILE, SUMMARY_FILE, save_checkpoint
+from seqcli.training.checkpoint import (BEST_FILE, KEY_MODEL, LAST_FILE, SUMMARY_FILE,
+                                        save_checkpoint)
 
 TOKENIZER = CharTokenizer(list("abc \n"))
 

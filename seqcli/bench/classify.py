@@ -20,13 +20,13 @@ from typing import Any
 import torch
 
 from seqcli.bench.timing import Candidate, build_report, interleave, machine_info
+from seqcli.classify.encoding import encode_batch
 from seqcli.classify.predict import predict
 from seqcli.config import DataConfig, ModelConfig, RunConfig
 from seqcli.data.tokenizers import PAD_ID, Tokenizer, train_tokenizer
 from seqcli.device import Placement, place
 from seqcli.models.classifier import Classifier
 from seqcli.runs import LoadedRun
-from seqcli.classify.encoding import encode_batch
 
 CLASSIFY_RATIOS = [("seqcli-classify", "reference-padded")]
 LABELS = ["negative", "positive"]

@@ -12,8 +12,8 @@ import random
 import re
 from collections import Counter
 from collections.abc import Iterator
-from itertools import accumulate
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 
 import torch

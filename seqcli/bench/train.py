@@ -28,11 +28,11 @@ from seqcli.bench.data import CharStream
 from seqcli.bench.references import ConciseLM, ScratchLM, d2l_train_step
 from seqcli.bench.timing import Candidate, build_report, interleave, machine_info
 from seqcli.config import TrainConfig
-from seqcli.lm.batches import LMBatches
 from seqcli.device import Placement, place
-from seqcli.models.language_model import LanguageModel
+from seqcli.lm.batches import LMBatches
 from seqcli.lm.evaluate import evaluate_stream
 from seqcli.lm.task import LMTask
+from seqcli.models.language_model import LanguageModel
 from seqcli.training.trainer import Trainer
 
 TRAIN_CANDIDATES = ("seqcli-fused", "seqcli-scratch", "reference-scratch", "reference-nn-lstm")

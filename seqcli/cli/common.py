@@ -15,6 +15,7 @@ from rich.console import Console
 
 from seqcli.locations import Locations, from_environment
 
+
 class _PipedConsole(Console):
     """rich exits 1 by itself on a closed pipe; leave it to the CLI's one error boundary,
     which ends quietly with 141 as for any other write (seqcli classify ... | head -1)."""

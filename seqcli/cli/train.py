@@ -15,8 +15,8 @@ from rich.markup import escape
 
 from seqcli import pipeline
 from seqcli.api import make_reporter
-from seqcli.cli.choices import (Cell, ClassWeights, Device, Format, Impl, Optim, Partition,
-                                Pooling, Precision, Schedule, Task, TokenizerKind, value)
+from seqcli.cli.choices import (Cell, ClassWeights, Device, Format, Impl, Optim, Partition, Pooling,
+                                Precision, Schedule, Task, TokenizerKind, value)
 from seqcli.cli.common import err_console, locations, print_json
 from seqcli.config import (FIELD_SECTIONS, config_from_toml, default_config, load_toml,
                            task_default, with_overrides)

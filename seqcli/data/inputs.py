@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from seqcli.data.columns import (DELIMITERS, JSONL_SUFFIXES, TEXT_NAMES, find_column,
-                                 header_names, json_key, json_rows, json_string, table_rows)
+from seqcli.data.columns import (DELIMITERS, JSONL_SUFFIXES, TEXT_NAMES, find_column, header_names,
+                                 json_key, json_rows, json_string, table_rows)
 from seqcli.data.text import check_file, open_text_stream, read_text
 from seqcli.errors import DataError
 

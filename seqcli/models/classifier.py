@@ -30,7 +30,6 @@ from seqcli.data.tokenizers import PAD_ID
 from seqcli.models.zoo import build_recurrent
 
 
-
 def length_mask(lengths: Tensor, steps: int) -> Tensor:
     """[B, T] True at real steps, False at padding."""
     return torch.arange(steps, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)

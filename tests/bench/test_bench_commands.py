@@ -6,7 +6,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from seqcli.bench.classify import ClassifyBenchSettings, bench_classify, reference_padded
+from seqcli.bench.classify import ClassifyBenchSettings, bench_classify
 from seqcli.bench.data import build_large_corpus, d2l_chars, sentences
 from seqcli.bench.generate import GenerateBenchSettings, bench_generate
 from seqcli.bench.references import ConciseLM, ScratchLM, d2l_train_step

@@ -8,13 +8,13 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from seqcli.cli.main import app
 from seqcli.classify.batches import encode_texts
 from seqcli.classify.subwords import MAX_NGRAMS, char_ngrams, ngram_buckets, subword_table
+from seqcli.classify.task import ClassifyTask
+from seqcli.cli.main import app
 from seqcli.data.tokenizers import UNK_ID, train_tokenizer
 from seqcli.device import Placement
 from seqcli.models.classifier import Classifier
-from seqcli.classify.task import ClassifyTask
 
 
 def test_char_ngrams_of_a_marked_word_shortest_first():

@@ -15,8 +15,8 @@ import pytest
 from rich.console import Console
 
 from seqcli.data import download as dl
-from seqcli.data.download import (DownloadError, atomic_file, download, extract_members,
-                                  safe_join, sha256_file)
+from seqcli.data.download import (DownloadError, atomic_file, download, extract_members, safe_join,
+                                  sha256_file)
 from seqcli.errors import ChecksumError, DataError
 
 PAYLOAD = b"the time traveller\n" * 5000  # ~95 KB: several chunks

@@ -9,7 +9,7 @@ import pytest
 
 from seqcli.classify.splits import read_split
 from seqcli.data.inputs import iter_inputs
-from seqcli.data.labelled import (read_labelled, stratified_folds, stratified_split)
+from seqcli.data.labelled import read_labelled, stratified_folds, stratified_split
 from seqcli.data.registry import ResolvedCorpus, resolve_corpus
 from seqcli.data.registry_file import Corpus, CorpusFile, CorpusSource
 from seqcli.errors import DataError

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from seqcli.data.ids import compact_dtype, ids_tensor
-from seqcli.lm.batches import LMBatches, split_text
 from seqcli.errors import DataError
+from seqcli.lm.batches import LMBatches, split_text
 
 
 def stream(n: int) -> torch.Tensor:

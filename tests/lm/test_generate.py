@@ -6,7 +6,7 @@ from seqcli.data.tokenizers import train_tokenizer
 from seqcli.device import place
 from seqcli.errors import UsageError
 from seqcli.lm.generate import (TextStream, check_sample_config, filter_logits, make_generator,
-                               next_token, sample)
+                                next_token, sample)
 from seqcli.models.builder import build_model
 
 

@@ -7,11 +7,11 @@ import torch
 
 from seqcli.config import RunConfig, default_config
 from seqcli.data.ids import char_ids, count_chars, ids_tensor
-from seqcli.lm.batches import split_text
 from seqcli.data.text import read_text
 from seqcli.data.tokenizers import CharTokenizer, train_tokenizer
 from seqcli.lm import prepare as lm_prepare
 from seqcli.lm import streams as lm_data
+from seqcli.lm.batches import split_text
 from seqcli.locations import Locations
 
 LINES = ["ΣΊΣΥΦΟΣ ΚΑΙ ΟΔΥΣΣΕΥΣ", "The Time Traveller smiled.", "naïve café — “quoted”",

@@ -10,12 +10,11 @@ import torch.nn.functional as F
 
 from seqcli.classify.batches import BucketedBatches, encode_texts, sorted_batches
 from seqcli.classify.embeddings import load_pretrained, read_vectors
+from seqcli.classify.task import ClassifyTask, adversarial_perturbation, inverse_frequency_weights
 from seqcli.data.tokenizers import PAD_ID, UNK_ID, save_tokenizer, train_tokenizer
 from seqcli.device import Placement
 from seqcli.errors import DataError
 from seqcli.models.classifier import Classifier, pool
-from seqcli.classify.task import (ClassifyTask, adversarial_perturbation,
-                                           inverse_frequency_weights)
 
 GARBAGE = 1e6
 

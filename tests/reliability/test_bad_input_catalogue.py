@@ -28,9 +28,10 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from tests.conftest import tiny_text
 from seqcli.cli.main import app
 from seqcli.data import download as dl
+
+from tests.conftest import tiny_text
 
 TINY = ["--hidden", "16", "--embedding", "8", "--layers", "1", "--seq-len", "8",
         "--batch-size", "4", "--max-steps", "2", "--eval-every", "2"]

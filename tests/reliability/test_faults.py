@@ -27,11 +27,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from seqcli import runs
 from seqcli.cli.main import app
 from seqcli.data.tokenizers import load_tokenizer
 from seqcli.errors import CheckpointError
 from seqcli.runs import load_run
-from seqcli import runs
 from seqcli.training import checkpoint as ckpt
 
 TINY = ["--hidden", "16", "--embedding", "8", "--layers", "1", "--seq-len", "8",

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from seqcli.data.tokenizers import (UNK, UNK_ID, UNKNOWN_CHAR, load_tokenizer,
-                                    tokenizer_from_json, train_tokenizer)
+from seqcli.data.tokenizers import (UNK, UNK_ID, UNKNOWN_CHAR, load_tokenizer, tokenizer_from_json,
+                                    train_tokenizer)
 from seqcli.errors import SeqcliError
 
 FUZZ = settings(max_examples=150, deadline=None, database=None,

@@ -5,8 +5,8 @@ import pickle
 import pytest
 import torch
 
-from seqcli.errors import CheckpointError
 from seqcli import runs
+from seqcli.errors import CheckpointError
 from seqcli.training import checkpoint as ckpt
 
 

@@ -4,19 +4,20 @@ import math
 import pytest
 import torch
 
-from tests.conftest import tiny_text
 from seqcli.config import RunConfig, TrainConfig
 from seqcli.data.ids import ids_tensor
-from seqcli.lm.batches import split_text
 from seqcli.data.tokenizers import train_tokenizer
 from seqcli.device import place
 from seqcli.errors import TrainingError
+from seqcli.lm.batches import split_text
+from seqcli.lm.task import LMTask
 from seqcli.models.builder import build_model
 from seqcli.training import checkpoint as ckpt
 from seqcli.training.reporting import Reporter
-from seqcli.lm.task import LMTask
 from seqcli.training.schedule import learning_rate
 from seqcli.training.trainer import Trainer
+
+from tests.conftest import tiny_text
 
 
 def make(run_dir, partition="sequential", cell="lstm", **train):
