@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 
@@ -40,17 +40,21 @@ class RichReporter(Reporter):
         columns = [TextColumn("[bold]{task.description}"), BarColumn(),
                    TextColumn("{task.completed}/{task.total}")]
         columns += [TextColumn(f"{name} {{task.fields[{name}]}}") for name in self.fields]
-        columns += [TimeElapsedColumn(), TimeRemainingColumn()]
+        # The ETA is ours: rich's own forgets its pace whenever the total changes, which it
+        # does here as the projection of a time budget is refined.
+        columns += [TimeElapsedColumn(), TextColumn("{task.fields[eta]}")]
         self.progress = Progress(*columns, console=self.console, transient=False)
         self.progress.start()
         self.task_id = self.progress.add_task(description, total=total_steps, completed=done,
+                                              eta="-:--:--",
                                               **{name: "-" for name in self.fields})
 
     def step(self, step: int, fields: dict[str, Any], seconds: float = 0.0) -> None:
         if self.progress is not None:
             shown = {k: _fmt(v) for k, v in fields.items() if k in self.fields}
             total = binding_total(self.total_steps, step, seconds, self.budget_seconds)
-            self.progress.update(self.task_id, completed=step, total=total, **shown)
+            self.progress.update(self.task_id, completed=step, total=total,
+                                 eta=_eta(total, step, seconds), **shown)
 
     def evaluation(self, step: int, metrics: dict[str, Any], improved: bool) -> None:
         text = "  ".join(f"{k} {_fmt(v)}" for k, v in metrics.items())
@@ -76,6 +80,14 @@ def binding_total(total_steps: int, step: int, seconds: float,
         return total_steps
     projected = math.ceil(step * budget_seconds / seconds)
     return max(step, min(total_steps, projected))
+
+
+def _eta(total: int, step: int, seconds: float) -> str:
+    """Training time left at the pace so far, as H:MM:SS."""
+    if step <= 0 or seconds <= 0:
+        return "-:--:--"
+    left = round(max(0, total - step) * seconds / step)
+    return f"{left // 3600}:{left % 3600 // 60:02d}:{left % 60:02d}"
 
 
 def _fmt(value: Any) -> str:

@@ -98,3 +98,13 @@ def test_metrics_table():
     Console(file=buffer, width=80).print(metrics_table("eval", {"loss": 1.23456, "n": 10}))
     out = buffer.getvalue()
     assert "eval" in out and "1.235" in out and "10" in out and "metric" in out
+
+
+def test_eta_follows_the_binding_budget():
+    """430 steps in 30 s of a 90 s budget: about a minute left, whatever the step budget."""
+    buffer = io.StringIO()
+    reporter = RichReporter(Console(file=buffer, width=160), ("loss",))
+    reporter.start(5265, 0, "training lm", budget_seconds=90.0)
+    reporter.step(430, {"loss": 1.5}, seconds=30.0)
+    reporter.finish()
+    assert "430/1290" in buffer.getvalue() and "0:01:00" in buffer.getvalue()
