@@ -7,6 +7,7 @@ here except how their data becomes a `Task`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +15,19 @@ import torch
 from rich.console import Console
 
 from seqcli.atomic import remove_stale_temps
+from seqcli.choices import MAX_SEED
 from seqcli.classify.prepare import prepare_classify
 from seqcli.config import RunConfig, resume_conflicts, with_overrides
 from seqcli.data.tokenizers import Tokenizer, load_tokenizer
 from seqcli.device import Placement, place
-from seqcli.errors import CheckpointError, ConfigError
+from seqcli.errors import CheckpointError, ConfigError, SeqcliError, UsageError
 from seqcli.lm.prepare import prepare_lm
 from seqcli.locations import Locations
 from seqcli.models.builder import build_model
 from seqcli.runs import (TOKENIZER_FILE, first_detail, new_run_dir, prepare_out_dir,
                          read_run_config, resolved_config, write_config, write_run_files)
 from seqcli.training.checkpoint import KEY_MODEL, LAST_FILE, check_finite, load_checkpoint
+from seqcli.training.distributed import SOLO, Group, local_device
 from seqcli.training.reporting import Reporter
 from seqcli.training.task import Prepared
 from seqcli.training.trainer import Trainer
@@ -39,41 +42,82 @@ def prepare(config: RunConfig, locations: Locations, tokenizer: Tokenizer | None
 
 
 def train(config: RunConfig, locations: Locations, *, out: Path | None = None,
-          reporter: Reporter | None = None, console: Console | None = None) -> dict[str, Any]:
-    """Train a new run; the directory is created only once the data is known to be good."""
-    placement = place(config.train.device, config.train.precision)
+          reporter: Reporter | None = None, console: Console | None = None,
+          group: Group = SOLO) -> dict[str, Any]:
+    """Train a new run; the directory is created only once the data is known to be good.
+
+    In a data-parallel run every rank prepares the same data and model; rank 0 alone creates
+    and writes the run directory.
+    """
+    placement = place(local_device(group, config.train.device), config.train.precision)
     torch.manual_seed(config.train.seed)
     prepared = prepare(config, locations, None, console)
     model = build_model(config, prepared.tokenizer.vocab_size,
                         len(prepared.meta.get("labels", [])))
     if prepared.init_model is not None:  # before the run directory exists: it may fail
         prepared.init_model(model)
-    run_dir = prepare_out_dir(out) if out is not None else new_run_dir(locations.runs, config.task)
-    write_run_files(run_dir, config, prepared.tokenizer,
-                    {**prepared.meta, "device": placement.describe()})
-    trainer = Trainer(model, prepared.task, config.train, placement, run_dir, reporter)
+    run_dir = _shared_run_dir(group, lambda: _create(config, locations, out, prepared, placement,
+                                                       group))
+    _seed_rank(config.train.seed, group)
+    trainer = Trainer(model, prepared.task, config.train, placement, run_dir, reporter, group)
     return _fit(trainer, placement)
 
 
+def _create(config: RunConfig, locations: Locations, out: Path | None, prepared: Prepared,
+            placement: Placement, group: Group) -> Path:
+    run_dir = prepare_out_dir(out) if out is not None else new_run_dir(locations.runs, config.task)
+    write_run_files(run_dir, config, prepared.tokenizer,
+                    {**prepared.meta, "device": placement.describe(),
+                     "world_size": group.world_size})
+    return run_dir
+
+
+def _shared_run_dir(group: Group, create: Callable[[], Path]) -> Path:
+    """Rank 0 creates the directory and tells the others where it is, or why it failed."""
+    if not group.active:
+        return create()
+    made = {"error": "rank 0 could not create the run directory", "code": 1}
+    if group.is_main:
+        try:
+            made = {"path": str(create())}
+        except SeqcliError as err:
+            made = {"error": str(err), "code": err.exit_code}
+    made = group.broadcast(made)
+    if "error" in made:
+        raise (UsageError if made["code"] == 2 else CheckpointError)(made["error"])
+    return Path(made["path"])
+
+
+def _seed_rank(seed: int, group: Group) -> None:
+    """Each rank its own dropout masks (rank 0 keeps the one-process stream)."""
+    if group.rank:
+        torch.manual_seed((seed * 1009 + group.rank) % MAX_SEED)
+
+
 def resume(run_dir: Path, config: RunConfig, locations: Locations, *,
-           reporter: Reporter | None = None, console: Console | None = None) -> dict[str, Any]:
-    """Continue a run from its last.pt exactly where it stopped."""
+           reporter: Reporter | None = None, console: Console | None = None,
+           group: Group = SOLO) -> dict[str, Any]:
+    """Continue a run from its last.pt exactly where it stopped (any number of ranks: see
+    seqcli/training/snapshot.py for what carries over exactly)."""
     stored = read_run_config(run_dir)
-    remove_stale_temps(run_dir)  # left by a crash (SIGKILL, power loss) mid-write
+    if group.is_main:
+        remove_stale_temps(run_dir)  # left by a crash (SIGKILL, power loss) mid-write
     tokenizer = load_tokenizer(run_dir / TOKENIZER_FILE)
     payload = load_checkpoint(run_dir / LAST_FILE)
-    placement = place(config.train.device, config.train.precision)
+    placement = place(local_device(group, config.train.device), config.train.precision)
     prepared = prepare(config, locations, tokenizer, console)
     model = build_model(config, tokenizer.vocab_size, len(stored["meta"].get("labels", [])))
-    trainer = Trainer(model, prepared.task, config.train, placement, run_dir, reporter)
+    trainer = Trainer(model, prepared.task, config.train, placement, run_dir, reporter, group)
     check_finite(payload[KEY_MODEL], run_dir / LAST_FILE)
     try:
         trainer.restore(payload)
     except (RuntimeError, KeyError, TypeError, ValueError, IndexError) as err:
         raise CheckpointError(f"{run_dir / LAST_FILE} does not match the run's config.json "
                               f"and tokenizer.json, or is incomplete ({first_detail(err)})") from None
-    if config.train != RunConfig.from_dict(stored["config"]).train:
-        write_config(run_dir, {**stored, "config": config.to_dict()})
+    changed = config.train != RunConfig.from_dict(stored["config"]).train
+    if group.is_main and (changed or stored["meta"].get("world_size", 1) != group.world_size):
+        meta = {**stored["meta"], "world_size": group.world_size}
+        write_config(run_dir, {**stored, "config": config.to_dict(), "meta": meta})
     return _fit(trainer, placement)
 
 

@@ -51,16 +51,24 @@ class ClassifyTask:
         self.label_smoothing, self.word_dropout = label_smoothing, word_dropout
         self.adversarial = adversarial
         self.monitor = monitor
+        self.rank, self.world_size = 0, 1
 
     def batches_per_epoch(self) -> int:
         return len(self.batches)
 
-    def train_batches(self, epoch: int, start: int) -> Iterator[Batch]:
-        return self.batches.epoch(epoch, start)
+    def train_batches(self, epoch: int, start: int) -> Iterator[tuple[Batch, float]]:
+        """Each batch (this rank's share of it) and the weight that makes the ranks' averaged
+        gradient that of the whole batch: share size x ranks / batch size."""
+        for indices in self.batches.order(epoch)[start:]:
+            share, weight = rank_share(indices, self.rank, self.world_size)
+            yield self.batches.data.batch(share), weight
 
-    def train_loss(self, model: torch.nn.Module, batch: Batch, state: Any,
+    def shard(self, rank: int, world_size: int) -> None:
+        self.rank, self.world_size = rank, world_size
+
+    def train_loss(self, model: torch.nn.Module, batch: tuple[Batch, float], state: Any,
                    placement: Placement) -> tuple[torch.Tensor, None, int]:
-        x, lengths, y, ngrams = batch
+        (x, lengths, y, ngrams), weight = batch
         if self.word_dropout > 0:  # whole tokens become [UNK]: no single word is relied on
             # A dropped word keeps its n-grams: that is exactly how an unseen word reads.
             dropped = (torch.rand(x.shape) < self.word_dropout) & (x != PAD_ID)
@@ -73,7 +81,7 @@ class ClassifyTask:
         if self.adversarial > 0:
             delta = adversarial_perturbation(loss, embedded, self.adversarial)
             loss = loss + self._loss(model.classify_embedded(embedded + delta, lengths), y)
-        return loss, None, y.numel()
+        return loss * weight, None, y.numel() if weight else 0
 
     def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         weight = None if self.class_weights is None else self.class_weights.to(y.device)
@@ -88,6 +96,19 @@ class ClassifyTask:
             confusion_matrix(targets, logits.argmax(1), len(self.labels)), self.labels)
         return {"val_loss": loss, "val_accuracy": report["accuracy"],
                 "val_macro_f1": report["macro_f1"]}
+
+
+def rank_share(indices: list[int], rank: int, world_size: int) -> tuple[list[int], float]:
+    """This rank's contiguous share of a batch's texts and its weight (see train_batches).
+
+    A batch with fewer texts than ranks leaves some ranks without a text: they run one text
+    at weight 0, so that every rank takes part in every step.
+    """
+    n = len(indices)
+    share = indices[rank * n // world_size:(rank + 1) * n // world_size]
+    if not share:
+        return indices[:1], 0.0
+    return share, len(share) * world_size / n
 
 
 def adversarial_perturbation(loss: torch.Tensor, embedded: torch.Tensor,

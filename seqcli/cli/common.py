@@ -33,6 +33,7 @@ out_console = _PipedConsole(highlight=False, soft_wrap=True)
 
 class _State:
     debug = False  # --debug: tracebacks instead of one-line errors
+    argv: list[str] = []  # the command line as given (`seqcli train --nproc` passes it on)
 
 
 state = _State()

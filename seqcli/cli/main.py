@@ -25,6 +25,8 @@ try:  # Typer's vendored click keeps Abort in typer.exceptions, not in click's e
 except ImportError:  # pragma: no cover
     _Abort = getattr(click_exc, "Abort", ())
 
+from torch.distributed import DistError  # noqa: E402
+
 from seqcli.cli import bench, classify, corpus, evaluate, generate, runs, train  # noqa: E402
 from seqcli.cli.common import err_console, state  # noqa: E402
 from seqcli.errors import SeqcliError  # noqa: E402
@@ -35,10 +37,11 @@ INTERRUPTED, BROKEN_PIPE = 130, 141  # 128 + SIGINT, 128 + SIGPIPE, as a shell r
 class OneLineErrors(TyperGroup):
     """The CLI's single error boundary (see the module docstring)."""
 
-    def main(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+        state.argv = list(sys.argv[1:] if args is None else args)  # for --nproc's workers
         kwargs["standalone_mode"] = False
         try:
-            result = super().main(*args, **kwargs)
+            result = super().main(args, *rest, **kwargs)
         except _NO_ARGS as err:
             err_console.print(err.ctx.get_help() if err.ctx else str(err), markup=False)
             sys.exit(0)
@@ -61,18 +64,37 @@ class OneLineErrors(TyperGroup):
         except BrokenPipeError:  # `seqcli classify big.txt | head -1`: the reader is done
             _silence_stdout()
             sys.exit(BROKEN_PIPE)
+        except (DistError, RuntimeError) as err:
+            if state.debug or not _lost_a_peer(err):
+                raise
+            sys.exit(1)  # a peer rank died: the launcher names it; this rank leaves quietly
         except (SeqcliError, OSError, MemoryError) as err:
             if state.debug:
                 raise
             if isinstance(err, SeqcliError):
-                _fail(str(err), err.exit_code)
+                _fail(str(err), err.exit_code, every_rank=False)
             _fail(f"{type(err).__name__}: {err}", 1)
 
 
-def _fail(message: str, code: int, markup_safe: bool = True) -> NoReturn:
+def _fail(message: str, code: int, markup_safe: bool = True,
+          every_rank: bool = True) -> NoReturn:
+    """One line on stderr. In a data-parallel run seqcli's own errors are reported by rank 0
+    alone (every rank meets the same bad data or option); anything else names its rank."""
+    rank = int(os.environ.get("RANK", "0") or 0) if os.environ.get("WORLD_SIZE", "1") != "1" \
+        else None
+    if rank and not every_rank:
+        sys.exit(code)
     text = escape(message.replace("\n", " ")) if markup_safe else message.replace("\n", " ")
-    err_console.print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
+    where = f"rank {rank}: " if rank else ""
+    err_console.print(f"[bold red]error:[/] {where}{text}", highlight=False, soft_wrap=True)
     sys.exit(code)
+
+
+def _lost_a_peer(err: Exception) -> bool:
+    """A collective that failed because another rank went away (gloo or NCCL)."""
+    if os.environ.get("WORLD_SIZE", "1") == "1":
+        return False
+    return isinstance(err, DistError) or any(word in str(err) for word in ("gloo", "NCCL"))
 
 
 def _unexpected(err: Exception) -> str:

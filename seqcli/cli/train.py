@@ -6,6 +6,8 @@ so the help can never disagree with what a run does.
 
 from __future__ import annotations
 
+import os
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -17,15 +19,18 @@ from seqcli import pipeline
 from seqcli.api import make_reporter
 from seqcli.cli.choices import (Cell, ClassWeights, Device, Format, Impl, Optim, Partition, Pooling,
                                 Precision, Schedule, Task, TokenizerKind, value)
-from seqcli.cli.common import err_console, locations, print_json
-from seqcli.config import (FIELD_SECTIONS, config_from_toml, default_config, load_toml,
+from seqcli.cli.common import err_console, locations, print_json, state
+from seqcli.cli.launch import check_shareable, launch, worker_spec
+from seqcli.config import (FIELD_SECTIONS, RunConfig, config_from_toml, default_config, load_toml,
                            task_default, with_overrides)
-from seqcli.errors import ConfigError
+from seqcli.errors import ConfigError, UsageError
+from seqcli.training import distributed
 from seqcli.training.reporting import metrics_table
 
 # Options named otherwise than their config field; every other option is its field's name.
 ALIASES = {"layers": "num_layers", "hidden": "hidden_size", "embedding": "embedding_size"}
 M, D, T, O = "Model", "Data", "Training", "Output"
+MAX_PROCESSES = 1024
 
 
 def _field(option: str) -> tuple[str, str]:
@@ -101,32 +106,61 @@ def train(
     resume: Annotated[Optional[Path], _opt("--resume", help="Continue the run in DIR from its last checkpoint.", panel=O)] = None,
     config: Annotated[Optional[Path], _opt("--config", help="TOML file with [model], [data], [train] tables.", panel=O)] = None,
     format: Annotated[Format, _opt("--format", help="text, or json: one summary document on stdout.", panel=O)] = Format.text,
+    nproc: Annotated[Optional[int], _opt("--nproc", help="Train data-parallel in N local processes (torch's elastic launcher; under torchrun leave it out). [1]", panel=T)] = None,
 ) -> None:
     """Train a language model (default: char LSTM on The Time Machine) or a classifier."""
     options = {k: v for k, v in locals().items() if k not in ("task", "out", "resume", "config",
-                                                                 "format")}
+                                                                 "format", "nproc")}
+    spec = worker_spec(os.environ)
+    if nproc is not None and (nproc < 1 or nproc > MAX_PROCESSES):
+        raise UsageError(f"--nproc must be from 1 to {MAX_PROCESSES}; got {nproc}")
+    if nproc is not None and nproc > 1 and spec.world_size > 1:
+        raise UsageError("--nproc starts its own workers; under torchrun leave it out")
     given = {_field(k): (v.value if isinstance(v, Enum) else v)
              for k, v in options.items() if v is not None}
     if class_weights is not None and class_weights.value == "none":
         given[_field("class_weights")] = None
-    where = locations()
-    console = err_console if format == Format.text else None
+    if resume is not None and (out is not None or config is not None):
+        raise ConfigError("--resume continues a run in place; do not combine it with "
+                          "--out or --config")
     if resume is not None:
-        if out is not None or config is not None:
-            raise ConfigError("--resume continues a run in place; do not combine it with "
-                              "--out or --config")
         run_config = pipeline.resume_config(resume, value(task), given)
-        summary = pipeline.resume(resume, run_config, where, console=console,
-                                  reporter=make_reporter(run_config, console is not None,
-                                                         err_console))
     else:
         base = config_from_toml(load_toml(config), value(task)) if config is not None \
             else default_config(value(task) or "lm")
         run_config = with_overrides(base, given)
-        summary = pipeline.train(run_config, where, out=out, console=console,
-                                 reporter=make_reporter(run_config, console is not None,
-                                                        err_console))
-    _report(summary, format)
+    if nproc is not None and nproc > 1:  # checked once here, then every worker starts
+        check_shareable(run_config, nproc)
+        raise typer.Exit(launch(nproc, state.argv))
+    group = distributed.start(spec)
+    finished = False
+    try:
+        summary = _run(run_config, resume, out, format, group)
+        finished = True
+    finally:
+        distributed.stop(group, finished)
+    if group.is_main:
+        _report(summary, format)
+    code = 0 if summary.get("stopped_by") != "interrupted" else \
+        143 if summary.get("signal") == "SIGTERM" else 130
+    if group.active:  # skip C++ teardown: gloo's threads can abort a finished worker at exit
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    if code:
+        raise typer.Exit(code)
+
+
+def _run(run_config: RunConfig, resume: Path | None, out: Path | None, format: Format,
+         group: distributed.Group) -> dict:
+    """Train or resume; only rank 0 shows progress."""
+    console = err_console if format == Format.text and group.is_main else None
+    reporter = make_reporter(run_config, console is not None, err_console)
+    if resume is not None:
+        return pipeline.resume(resume, run_config, locations(), console=console,
+                               reporter=reporter, group=group)
+    return pipeline.train(run_config, locations(), out=out, console=console, reporter=reporter,
+                          group=group)
 
 
 def _report(summary: dict, format: Format) -> None:
@@ -142,5 +176,3 @@ def _report(summary: dict, format: Format) -> None:
         else:
             use = "seqcli generate" if summary.get("task") == "lm" else "seqcli classify FILE"
             err_console.print(f"run saved to [bold]{run_dir}[/]; try [bold]{use} --model {run_dir}[/]")
-    if summary.get("stopped_by") == "interrupted":
-        raise typer.Exit(130)

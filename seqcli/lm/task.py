@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from seqcli.device import Placement
+from seqcli.errors import DataError
 from seqcli.lm.batches import LMBatches
 from seqcli.lm.evaluate import evaluate_stream
 from seqcli.models.language_model import detach_state
@@ -29,12 +30,25 @@ class LMTask:
         self.val_ids = val_ids
         self.batch_size, self.seq_len = batch_size, seq_len
         self.eval_batches = eval_batches
+        self.rows = slice(None)  # this rank's streams: all of them in a one-process run
 
     def batches_per_epoch(self) -> int:
         return len(self.batches)
 
     def train_batches(self, epoch: int, start: int) -> Iterator[Any]:
-        return self.batches.epoch(epoch, start)
+        for x, y in self.batches.epoch(epoch, start):
+            yield x[self.rows], y[self.rows]
+
+    def shard(self, rank: int, world_size: int) -> None:
+        """Rank r trains on rows [r*B/N, (r+1)*B/N) of every window: the N ranks together see
+        the same B streams as one process with --batch-size B (state carried per rank)."""
+        rows = self.batches.batch_size
+        if rows % world_size:
+            shrunk = " (the text holds only that many windows)" if rows < self.batch_size else ""
+            raise DataError(f"--batch-size {rows}{shrunk} cannot be shared by {world_size} "
+                            f"processes; use a multiple of {world_size}")
+        share = rows // world_size
+        self.rows = slice(rank * share, (rank + 1) * share)
 
     def train_loss(self, model: torch.nn.Module, batch: Any, state: Any,
                    placement: Placement) -> tuple[torch.Tensor, Any, int]:

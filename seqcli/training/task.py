@@ -33,6 +33,9 @@ class Task(Protocol):
 
     def evaluate(self, model: torch.nn.Module, placement: Placement) -> dict[str, float]: ...
 
+    def shard(self, rank: int, world_size: int) -> None:
+        """Train on this rank's share of every batch from now on (data-parallel runs)."""
+
 
 @dataclass
 class Prepared:
@@ -44,3 +47,15 @@ class Prepared:
     # Optional: called once on a freshly built model (not on resume), e.g. to copy in
     # pretrained embeddings.
     init_model: Callable[[torch.nn.Module], None] | None = None
+
+
+class TaskLoss(torch.nn.Module):
+    """The task's loss as one module call, so DistributedDataParallel sees every forward pass
+    of a step (the classifier's adversarial second pass too) as a single forward."""
+
+    def __init__(self, model: torch.nn.Module, task: Task, placement: Placement):
+        super().__init__()
+        self.model, self.task, self.placement = model, task, placement
+
+    def forward(self, batch: Any, state: Any) -> tuple[torch.Tensor, Any, int]:
+        return self.task.train_loss(self.model, batch, state, self.placement)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import signal
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,10 +25,12 @@ from seqcli.device import Placement
 from seqcli.errors import TrainingError
 from seqcli.training import checkpoint as ckpt
 from seqcli.training.averaging import WeightAverage
+from seqcli.training.distributed import SOLO, Group
 from seqcli.training.reporting import Reporter
 from seqcli.training.schedule import build_optimizer, learning_rate
+from seqcli.training.snapshot import gather_state, own_rows, restore_rng, rng_states
 from seqcli.training.stopping import StopFlag
-from seqcli.training.task import Task
+from seqcli.training.task import Task, TaskLoss
 
 LOG_EVERY = 10
 
@@ -47,9 +50,11 @@ class Progress:
 
 class Trainer:
     def __init__(self, model: torch.nn.Module, task: Task, config: TrainConfig, placement: Placement,
-                 run_dir: Path, reporter: Reporter | None = None):
+                 run_dir: Path, reporter: Reporter | None = None, group: Group = SOLO):
         self.model = model.to(placement.device)
-        self.task, self.config, self.placement = task, config, placement
+        self.task, self.config, self.placement, self.group = task, config, placement, group
+        task.shard(group.rank, group.world_size)
+        self.step_loss = group.wrap(TaskLoss(self.model, task, placement))
         self.run_dir = Path(run_dir)
         self.reporter = reporter or Reporter()
         self.optimizer = build_optimizer(self.model, config)
@@ -79,25 +84,15 @@ class Trainer:
         self.progress = Progress(**payload[ckpt.KEY_PROGRESS])
         if self.average is not None and payload.get(ckpt.KEY_AVERAGE):
             self.average.load_state_dict(payload[ckpt.KEY_AVERAGE])
-        rng = payload.get(ckpt.KEY_RNG) or {}
-        if "cpu" in rng:
-            torch.set_rng_state(rng["cpu"])
-        if rng.get("cuda") and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
-        carried = payload.get(ckpt.KEY_STATE)
-        if carried is not None:
-            device = self.placement.device
-            self.state = tuple(s.to(device) for s in carried) if len(carried) > 1 \
-                else carried[0].to(device)
+        restore_rng(payload.get(ckpt.KEY_RNG) or {}, self.group, self.config.seed,
+                    self.progress.step)
+        self.state = own_rows(payload.get(ckpt.KEY_STATE), self.group, self.placement.device)
 
     def _save_last(self) -> None:
-        rng = {"cpu": torch.get_rng_state()}
-        if torch.cuda.is_available():
-            rng["cuda"] = torch.cuda.get_rng_state_all()
-        carried = None
-        if self.state is not None:
-            parts = self.state if isinstance(self.state, tuple) else (self.state,)
-            carried = [p.detach().cpu() for p in parts]
+        """last.pt, written by rank 0; every rank takes part in gathering the state and RNG."""
+        rng, carried = rng_states(self.group), gather_state(self.state, self.group)
+        if not self.group.is_main:
+            return
         ckpt.save_checkpoint(self.run_dir / ckpt.LAST_FILE, {
             ckpt.KEY_MODEL: _cpu_state(self.model), ckpt.KEY_OPTIMIZER: self.optimizer.state_dict(),
             ckpt.KEY_SCALER: self.scaler.state_dict() if self.scaler.is_enabled() else None,
@@ -115,7 +110,7 @@ class Trainer:
     def _evaluate(self) -> bool:
         """Evaluate, keep the best weights, and say whether early stopping should fire."""
         with self._evaluated_weights():
-            metrics = self.task.evaluate(self.model, self.placement)
+            metrics = self.group.broadcast(self.task.evaluate(self.model, self.placement))
             self._evaluated_at = self.progress.step
             value = metrics[self.task.monitor]
             p = self.progress
@@ -123,12 +118,14 @@ class Trainer:
                                         else value > p.best)
             if better:
                 p.best, p.best_step, p.best_metrics, p.bad_evals = value, p.step, metrics, 0
-                self._save_best(metrics)
+                if self.group.is_main:
+                    self._save_best(metrics)
         if not better:
             p.bad_evals += 1
         self._save_last()
-        ckpt.append_jsonl(self.run_dir / ckpt.METRICS_FILE,
-                          {"split": "val", "step": p.step, "epoch": p.epoch, **metrics})
+        if self.group.is_main:
+            ckpt.append_jsonl(self.run_dir / ckpt.METRICS_FILE,
+                              {"split": "val", "step": p.step, "epoch": p.epoch, **metrics})
         self.reporter.evaluation(p.step, metrics, better)
         patience = self.config.patience
         return patience is not None and p.bad_evals >= patience
@@ -164,8 +161,9 @@ class Trainer:
             for batch in self.task.train_batches(p.epoch, p.batch):
                 if p.step >= self.total_steps:
                     return "max_steps"
-                if stop.requested:
-                    return "interrupted"
+                reason = self._agreed_stop(stop)
+                if reason is not None:
+                    return reason
                 tick = time.perf_counter()
                 loss, norm, items = self.train_step(batch)
                 p.step, p.batch, p.items = p.step + 1, p.batch + 1, p.items + items
@@ -177,10 +175,19 @@ class Trainer:
                     window_items, window_start = 0, time.perf_counter()
                 if config.eval_every and p.step % config.eval_every == 0 and self._evaluate():
                     return "early_stopping"
-                if config.max_minutes and p.train_seconds >= config.max_minutes * 60:
-                    return "time_limit"
             p.epoch, p.batch, self.state = p.epoch + 1, 0, None
         return "completed"
+
+    def _agreed_stop(self, stop: StopFlag) -> str | None:
+        """Ctrl-C / SIGTERM or the time budget, on any rank, stops all of them before this step."""
+        limit = self.config.max_minutes
+        time_up = bool(limit) and self.progress.train_seconds >= limit * 60
+        interrupted, out_of_time = self.group.agree([float(stop.requested), float(time_up)],
+                                                    self.placement.device)
+        if interrupted:
+            self.stop.requested = True  # so that every rank reports (and exits) as interrupted
+            return "interrupted"
+        return "time_limit" if out_of_time else None
 
     def train_step(self, batch) -> tuple[float, float, int]:
         """One optimizer step on one batch -> (loss, gradient norm, items); `bench` times it."""
@@ -192,9 +199,8 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         with self.placement.autocast():
-            loss, state, items = self.task.train_loss(self.model, batch, self.state,
-                                                      self.placement)
-        value = loss.item()
+            loss, state, items = self.step_loss(batch, self.state)
+        value, items = self._global_loss(loss.item(), items)
         if not math.isfinite(value):
             self._diverged(f"the loss became {value}")
         self.optimizer.zero_grad(set_to_none=True)
@@ -210,6 +216,14 @@ class Trainer:
         self.state = state
         return value, norm, items
 
+    def _global_loss(self, value: float, items: int) -> tuple[float, int]:
+        """The step's loss and items over all ranks. Each rank's loss is already weighted so
+        that their mean is the loss of the whole batch (the mean DDP takes of the gradients)."""
+        if not self.group.active:
+            return value, items
+        total, covered = self.group.agree([value, float(items)], self.placement.device)
+        return total / self.group.world_size, int(covered)
+
     def _diverged(self, what: str) -> None:
         step = self.progress.step + 1
         raise TrainingError(
@@ -222,7 +236,8 @@ class Trainer:
         lr = self.optimizer.param_groups[0]["lr"]
         record = {"split": "train", "step": p.step, "epoch": p.epoch, "loss": loss,
                   "grad_norm": norm, "lr": lr, f"{self.task.item_name}_per_second": rate}
-        ckpt.append_jsonl(self.run_dir / ckpt.METRICS_FILE, record)
+        if self.group.is_main:
+            ckpt.append_jsonl(self.run_dir / ckpt.METRICS_FILE, record)
         self.reporter.step(p.step, {"loss": loss, "ppl": math.exp(min(loss, 50.0)),
                                     "tok/s": rate, "texts/s": rate, "lr": lr},
                            seconds=p.train_seconds)
@@ -233,7 +248,9 @@ class Trainer:
                    "stopped_by": reason, "best_step": p.best_step, **p.best_metrics,
                    f"{self.task.item_name}_per_second": p.items / max(1e-9, p.train_seconds),
                    "elapsed_seconds": elapsed, "train_seconds": p.train_seconds}
-        if reason != "interrupted":
+        if reason == "interrupted" and self.stop.signal is not None:
+            summary["signal"] = signal.Signals(self.stop.signal).name  # SIGTERM exits 143
+        if reason != "interrupted" and self.group.is_main:
             write_json(self.run_dir / ckpt.SUMMARY_FILE, summary)
         return summary
 

@@ -100,7 +100,7 @@ def test_training_step_reaches_the_ngram_vectors_with_word_dropout_and_adversari
                         buckets=200)
     task = ClassifyTask(data, data, ["neg", "pos"], batch_size=2, word_dropout=1.0,
                         adversarial=0.05)
-    loss = task.train_loss(model, data.batch([0, 1]), None,
+    loss = task.train_loss(model, (data.batch([0, 1]), 1.0), None,
                            Placement(torch.device("cpu"), "fp32"))[0]
     loss.backward()
     grad = model.subword_embedding.weight.grad

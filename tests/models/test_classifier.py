@@ -161,7 +161,7 @@ def test_adversarial_training_loss_adds_the_perturbed_loss(impl):
     model = Classifier(40, 6, 5, 2, bidirectional=True, impl=impl).double().eval()
     data = encode_texts([[5, 6, 7, 8], [9, 10], [11, 12, 13]], [0, 1, 1], 40, 100)
     placement = Placement(torch.device("cpu"), "fp32")
-    batch = data.batch([0, 1, 2])
+    batch = (data.batch([0, 1, 2]), 1.0)  # all of the batch, at full weight
     plain = ClassifyTask(data, data, ["a", "b"], batch_size=3)
     robust = ClassifyTask(data, data, ["a", "b"], batch_size=3, adversarial=0.05)
     base = plain.train_loss(model, batch, None, placement)[0]

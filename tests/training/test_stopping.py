@@ -6,7 +6,14 @@ import threading
 
 import pytest
 
+from seqcli.training import stopping
 from seqcli.training.stopping import StopFlag
+
+
+@pytest.fixture
+def no_echo(monkeypatch):
+    """Second signals count at once (the echo window is tested on its own)."""
+    monkeypatch.setattr(stopping, "ECHO_SECONDS", 0.0)
 
 
 @pytest.fixture
@@ -24,7 +31,7 @@ def sigint_handler():
         signal.signal(signal.SIGINT, original)
 
 
-def test_first_sigint_sets_requested_second_raises(sigint_handler):
+def test_first_sigint_sets_requested_second_raises(sigint_handler, no_echo):
     handler, calls = sigint_handler
     with StopFlag() as flag:
         assert flag.requested is False
@@ -45,7 +52,7 @@ def test_previous_handler_is_restored_on_exit(sigint_handler):
     assert calls == [signal.SIGINT] and flag.requested is False
 
 
-def test_previous_handler_is_restored_when_the_block_raises(sigint_handler):
+def test_previous_handler_is_restored_when_the_block_raises(sigint_handler, no_echo):
     handler, _ = sigint_handler
     with pytest.raises(KeyboardInterrupt):
         with StopFlag():
@@ -82,3 +89,20 @@ def test_outside_the_main_thread_no_handler_is_installed(sigint_handler):
     thread.join()
     assert seen == {"inside": handler, "requested": False}
     assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_a_launchers_echo_of_the_same_ctrl_c_is_not_a_second_one(sigint_handler):
+    """torchrun passes the terminal's Ctrl-C on to workers that already got it."""
+    with StopFlag() as flag:
+        signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)  # within ECHO_SECONDS: the same request
+        assert flag.requested and flag.signal == signal.SIGINT
+
+
+def test_sigterm_stops_at_the_next_step_and_is_remembered(sigint_handler, no_echo):
+    previous = signal.getsignal(signal.SIGTERM)
+    with StopFlag() as flag:
+        signal.raise_signal(signal.SIGTERM)
+        assert flag.requested and flag.signal == signal.SIGTERM
+        signal.raise_signal(signal.SIGTERM)  # a second SIGTERM never kills mid-step
+    assert signal.getsignal(signal.SIGTERM) is previous
