@@ -16,12 +16,14 @@ from rich.table import Table
 from seqcli.bench.classify import ClassifyBenchSettings, bench_classify
 from seqcli.bench.data import d2l_chars, sentences
 from seqcli.bench.generate import GenerateBenchSettings, bench_generate
+from seqcli.bench.processes import ProcessBenchSettings, bench_processes
 from seqcli.bench.train import TrainBenchSettings, bench_train
 from seqcli.cli.choices import Cell, Device, Impl, Precision, TableFormat
 from seqcli.cli.common import err_console, locations, out_console, print_json
 
 # Defaults come from the settings dataclasses, so --help shows what a run uses.
 TB, GB, CB = TrainBenchSettings(), GenerateBenchSettings(), ClassifyBenchSettings()
+PB = ProcessBenchSettings()
 
 app = typer.Typer(help="Throughput benchmarks with references run side by side, interleaved.",
                   no_args_is_help=True)
@@ -47,14 +49,25 @@ def train(
     quality_steps: Annotated[int, typer.Option("--quality-steps", help="Also train this many steps at auto precision and at fp32 and compare validation loss (0: skip).", min=0)] = TB.quality_steps,
     device: DeviceOpt = Device.auto, precision: PrecisionOpt = Precision.auto, threads: ThreadsOpt = None,
     rounds: RoundsOpt = TB.rounds, seed: SeedOpt = TB.seed, format: FormatOpt = TableFormat.table,
+    nproc: Annotated[Optional[int], typer.Option("--nproc", help="Instead: the real `seqcli train` in 1 process against N data-parallel processes (steps are per run, at least 20).", min=2)] = None,
 ) -> None:
     """Training tokens/s: seqcli fused and scratch against d2l's scratch and nn.LSTM loops."""
+    data = d2l_chars(locations().data, locations().cache)
+    if nproc is not None:
+        settings = ProcessBenchSettings(
+            nproc=nproc, cell=cell.value, hidden_size=hidden, num_layers=layers,
+            embedding_size=embedding or data.vocab_size, batch_size=batch_size,
+            seq_len=seq_len, precision=precision.value, rounds=rounds,
+            steps=max(steps, PB.steps))
+        report = bench_processes(settings, data.text, data.source, _progress(rounds, format))
+        _show(report, "tokens", format)
+        return
     _threads(threads)
     settings = TrainBenchSettings(cell=cell.value, hidden_size=hidden, num_layers=layers,
                                   batch_size=batch_size, seq_len=seq_len, embedding_size=embedding,
                                   device=device.value, precision=precision.value, rounds=rounds, steps=steps,
                                   quality_steps=quality_steps, seed=seed)
-    report = bench_train(settings, d2l_chars(locations().data, locations().cache), _progress(rounds, format))
+    report = bench_train(settings, data, _progress(rounds, format))
     _show(report, "tokens", format)
 
 
