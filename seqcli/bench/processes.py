@@ -72,15 +72,9 @@ def bench_processes(settings: ProcessBenchSettings, text: str, source: str,
 def _run(settings: ProcessBenchSettings, corpus: Path, nproc: int,
          out: Path) -> tuple[int, float]:
     """Tokens and seconds of one run's steady windows."""
-    command = [sys.executable, "-m", "seqcli", "train", "--corpus", str(corpus),
-               "--cell", settings.cell, "--hidden", str(settings.hidden_size),
-               "--layers", str(settings.num_layers), "--embedding", str(settings.embedding_size),
-               "--batch-size", str(settings.batch_size), "--seq-len", str(settings.seq_len),
-               "--dropout", "0", "--precision", settings.precision,
-               "--max-steps", str(settings.steps), "--max-minutes", "0",
-               "--eval-every", "1000000", "--eval-batches", "1", "--out", str(out),
-               "--format", "json"] + (["--nproc", str(nproc)] if nproc > 1 else [])
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "seqcli", "train",
+                           *_train_args(settings, corpus, nproc, out)],
+                          capture_output=True, text=True)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise SeqcliError(f"benchmark run with {nproc} process(es) failed: {last}")
@@ -89,6 +83,18 @@ def _run(settings: ProcessBenchSettings, corpus: Path, nproc: int,
              if w.get("split") == "train" and w["step"] > LOG_EVERY]
     tokens = LOG_EVERY * settings.batch_size * settings.seq_len
     return tokens * len(rates), sum(tokens / rate for rate in rates)
+
+
+def _train_args(settings: ProcessBenchSettings, corpus: Path, nproc: int,
+                out: Path) -> list[str]:
+    """`seqcli train` options of one candidate run: no evaluation to speak of, no dropout."""
+    return ["--corpus", str(corpus), "--cell", settings.cell,
+            "--hidden", str(settings.hidden_size), "--layers", str(settings.num_layers),
+            "--embedding", str(settings.embedding_size), "--batch-size", str(settings.batch_size),
+            "--seq-len", str(settings.seq_len), "--dropout", "0",
+            "--precision", settings.precision, "--max-steps", str(settings.steps),
+            "--max-minutes", "0", "--eval-every", "1000000", "--eval-batches", "1",
+            "--out", str(out), "--format", "json"] + (["--nproc", str(nproc)] if nproc > 1 else [])
 
 
 def _never() -> int:  # the candidates run as processes, not in this one

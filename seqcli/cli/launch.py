@@ -32,7 +32,7 @@ def worker_spec(environ: Mapping[str, str]) -> Spec:
     """This process' rank as a launcher set it, or a one-process run."""
     try:
         return Spec(int(environ.get("WORLD_SIZE", 1)), int(environ.get("RANK", 0)),
-                    int(environ.get("LOCAL_RANK", 0)))
+                    int(environ.get("LOCAL_RANK", 0)), int(environ.get("LOCAL_WORLD_SIZE", 0)))
     except ValueError:
         raise UsageError("WORLD_SIZE, RANK and LOCAL_RANK must be integers") from None
 
@@ -81,9 +81,10 @@ def _failed(err: ChildFailedError) -> int:
     codes = {rank: failure.exitcode for rank, failure in err.failures.items()}
     if all(code in STOPPED for code in codes.values()):  # stopped, and rank 0 said so
         return STOPPED[next(iter(codes.values()))]
-    if codes.get(0) in (1, 2):  # rank 0 met an error and has reported it
+    killed = [(r, c) for r, c in codes.items() if c < 0 and c not in STOPPED]
+    if not killed and codes.get(0) in (1, 2):  # rank 0 met an error and has reported it
         return codes[0]
-    rank, code = min((r, c) for r, c in codes.items() if c not in STOPPED)
+    rank, code = min(killed or [(r, c) for r, c in codes.items() if c not in STOPPED])
     how = f"was killed by signal {_signal_name(-code)}" if code < 0 else f"exited with {code}"
     raise SeqcliError(f"worker rank {rank} {how}; the other workers were stopped and the "
                       f"last good checkpoint is kept")

@@ -67,7 +67,8 @@ class OneLineErrors(TyperGroup):
         except (DistError, RuntimeError) as err:
             if state.debug or not _lost_a_peer(err):
                 raise
-            sys.exit(1)  # a peer rank died: the launcher names it; this rank leaves quietly
+            sys.stderr.flush()  # a peer rank died: the launcher names it; this rank leaves
+            os._exit(1)  # quietly, skipping the C++ teardown that gloo can abort in
         except (SeqcliError, OSError, MemoryError) as err:
             if state.debug:
                 raise

@@ -132,7 +132,7 @@ def train(
     if nproc is not None and nproc > 1:  # checked once here, then every worker starts
         check_shareable(run_config, nproc)
         raise typer.Exit(launch(nproc, state.argv))
-    group = distributed.start(spec)
+    group = distributed.start(spec, run_config.train.device)
     finished = False
     try:
         summary = _run(run_config, resume, out, format, group)

@@ -38,13 +38,20 @@ class Spec:
     world_size: int = 1
     rank: int = 0
     local_rank: int = 0
+    local_world_size: int = 0  # ranks on this machine (LOCAL_WORLD_SIZE); 0: all of them
+
+    @property
+    def ranks_here(self) -> int:
+        return self.local_world_size or self.world_size
 
 
 class Group:
     """The ranks of one run (see the module docstring); `SOLO` when there is one process."""
 
-    def __init__(self, spec: Spec):
+    def __init__(self, spec: Spec, device: torch.device | None = None):
         self.world_size, self.rank, self.local_rank = spec.world_size, spec.rank, spec.local_rank
+        # where collectives' tensors must live: this rank's GPU under NCCL, else the CPU
+        self.device = device or torch.device("cpu")
 
     @property
     def is_main(self) -> bool:
@@ -54,11 +61,11 @@ class Group:
     def active(self) -> bool:
         return self.world_size > 1
 
-    def agree(self, values: list[float], device: torch.device) -> list[float]:
+    def agree(self, values: list[float]) -> list[float]:
         """The sum over ranks of each value (one collective for all of them)."""
         if not self.active:
             return values
-        tensor = torch.tensor(values, dtype=torch.float64, device=device)
+        tensor = torch.tensor(values, dtype=torch.float64, device=self.device)
         dist.all_reduce(tensor)
         return tensor.tolist()
 
@@ -71,20 +78,21 @@ class Group:
         if not self.active:
             return value
         data = json.dumps(value).encode() if self.is_main else b""
-        size = torch.tensor([len(data)], dtype=torch.int64)
+        size = torch.tensor([len(data)], dtype=torch.int64, device=self.device)
         dist.broadcast(size, src=0)
-        buffer = torch.frombuffer(bytearray(data), dtype=torch.uint8) if self.is_main \
-            else torch.empty(int(size), dtype=torch.uint8)
+        buffer = torch.frombuffer(bytearray(data), dtype=torch.uint8).to(self.device) \
+            if self.is_main else torch.empty(int(size), dtype=torch.uint8, device=self.device)
         dist.broadcast(buffer, src=0)
-        return value if self.is_main else json.loads(bytes(buffer.tolist()))
+        return value if self.is_main else json.loads(bytes(buffer.cpu().tolist()))
 
     def gather(self, tensor: torch.Tensor) -> list[torch.Tensor]:
-        """Every rank's tensor of the same shape, in rank order."""
+        """Every rank's tensor of the same shape, in rank order, where `tensor` was."""
         if not self.active:
             return [tensor]
-        pieces = [torch.empty_like(tensor) for _ in range(self.world_size)]
-        dist.all_gather(pieces, tensor.contiguous())
-        return pieces
+        here = tensor.to(self.device).contiguous()
+        pieces = [torch.empty_like(here) for _ in range(self.world_size)]
+        dist.all_gather(pieces, here)
+        return [piece.to(tensor.device) for piece in pieces]
 
     def gather_rows(self, state: torch.Tensor) -> torch.Tensor:
         """Every rank's rows of a [layers, rows, hidden] state, in rank order (dim 1)."""
@@ -107,19 +115,20 @@ class Group:
 SOLO = Group(Spec())
 
 
-def start(spec: Spec) -> Group:
-    """Join the process group of a launched run (NCCL when every rank has a GPU, else gloo)."""
+def start(spec: Spec, device: str = "auto") -> Group:
+    """Join the process group of a launched run: NCCL when every rank on this machine has a
+    GPU of its own (and the run may use one), else gloo. Every rank decides alike."""
     if spec.world_size <= 1:
         return SOLO
     if not 0 <= spec.rank < spec.world_size:
         raise UsageError(f"RANK {spec.rank} is outside WORLD_SIZE {spec.world_size}")
-    backend = "nccl" if torch.cuda.is_available() and \
-        torch.cuda.device_count() > spec.local_rank else "gloo"
-    if backend == "nccl":
+    gpus = device in ("auto", "cuda") and torch.cuda.is_available() and \
+        torch.cuda.device_count() >= spec.ranks_here
+    if gpus:
         torch.cuda.set_device(spec.local_rank)
     if not dist.is_initialized():
-        dist.init_process_group(backend, timeout=TIMEOUT)
-    return Group(spec)
+        dist.init_process_group("nccl" if gpus else "gloo", timeout=TIMEOUT)
+    return Group(spec, torch.device("cuda", spec.local_rank) if gpus else None)
 
 
 def stop(group: Group, finished: bool = True) -> None:

@@ -30,7 +30,8 @@ def rng_states(group: Group) -> dict[str, Any]:
 
 def restore_rng(rng: dict[str, Any], group: Group, seed: int, step: int) -> None:
     ranks = rng.get("ranks")
-    if group.active and (ranks is None or len(ranks) != group.world_size):
+    saved_ranks = 1 if ranks is None else len(ranks)
+    if saved_ranks != group.world_size:
         torch.manual_seed((seed * 1_000_003 + step) * 1009 + group.rank)  # other world size
         return
     cpu = ranks[group.rank] if group.active else rng.get("cpu")

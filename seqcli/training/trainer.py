@@ -182,8 +182,7 @@ class Trainer:
         """Ctrl-C / SIGTERM or the time budget, on any rank, stops all of them before this step."""
         limit = self.config.max_minutes
         time_up = bool(limit) and self.progress.train_seconds >= limit * 60
-        interrupted, out_of_time = self.group.agree([float(stop.requested), float(time_up)],
-                                                    self.placement.device)
+        interrupted, out_of_time = self.group.agree([float(stop.requested), float(time_up)])
         if interrupted:
             self.stop.requested = True  # so that every rank reports (and exits) as interrupted
             return "interrupted"
@@ -221,7 +220,7 @@ class Trainer:
         that their mean is the loss of the whole batch (the mean DDP takes of the gradients)."""
         if not self.group.active:
             return value, items
-        total, covered = self.group.agree([value, float(items)], self.placement.device)
+        total, covered = self.group.agree([value, float(items)])
         return total / self.group.world_size, int(covered)
 
     def _diverged(self, what: str) -> None:
