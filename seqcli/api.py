@@ -24,6 +24,7 @@ from seqcli.config import (RunConfig, SampleConfig, config_from_toml, default_co
 from seqcli.errors import UsageError
 from seqcli.lm.evaluate import evaluate_language_model
 from seqcli.lm.generate import generate_texts
+from seqcli.lm.inspect import Inspection, inspect_text
 from seqcli.locations import Locations, from_environment
 from seqcli.runs import LoadedRun, load_run, read_summary
 from seqcli.training.reporting import Reporter, RichReporter
@@ -65,6 +66,16 @@ class Run:
         loaded = self._loaded
         texts = generate_texts(loaded.model, loaded.tokenizer, prime, config, loaded.placement)
         return texts if num_samples > 1 else texts[0]
+
+    def inspect(self, text: str, *, layer: int | None = None, signal: str = "hidden",
+                units: list[int] | None = None, top: int = 3) -> Inspection:
+        """What units of the language model compute over `text` (see seqcli/lm/inspect.py):
+        `units` (default: the units that follow the text's properties best), one value per
+        token of one signal of one layer (from 1; default the top one)."""
+        self._need("lm")
+        loaded = self._loaded
+        return inspect_text(loaded.model, loaded.tokenizer, self.config.model.cell, text,
+                            loaded.placement, layer=layer, signal=signal, units=units, top=top)
 
     def classify(self, texts: str | Iterable[str], *, batch_size: int = 256) -> list[Prediction]:
         """One Prediction (label, probability, probabilities) per text, in order."""

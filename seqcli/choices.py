@@ -20,3 +20,9 @@ TABLE_FORMATS = ("table", "json")  # evaluate, runs, corpus, bench
 CLASSIFY_FORMATS = ("table", "json", "jsonl", "csv")
 MAX_SUBWORDS = 2**24  # n-gram hash buckets: 16M vectors is already more than any corpus needs
 MAX_SEED = 2**32  # seeds are mixed with epoch numbers into torch seeds, which must not overflow
+# What `seqcli inspect` can show, per cell: states, then gates (values in [0, 1])
+SIGNALS = ("hidden", "cell", "input", "forget", "output", "update", "reset")
+CELL_SIGNALS = {"rnn": ("hidden",), "lstm": ("hidden", "cell", "input", "forget", "output"),
+                "gru": ("hidden", "update", "reset")}
+GATES = ("input", "forget", "output", "update", "reset")
+INSPECT_FORMATS = ("text", "json", "html")

@@ -26,6 +26,8 @@ Precision = _enum("Precision", choices.PRECISIONS)
 Format = _enum("Format", choices.TEXT_FORMATS)
 TableFormat = _enum("TableFormat", choices.TABLE_FORMATS)
 ClassifyFormat = _enum("ClassifyFormat", choices.CLASSIFY_FORMATS)
+Signal = _enum("Signal", choices.SIGNALS)
+InspectFormat = _enum("InspectFormat", choices.INSPECT_FORMATS)
 
 
 def value(choice: Enum | None) -> str | None:

@@ -27,7 +27,8 @@ except ImportError:  # pragma: no cover
 
 from torch.distributed import DistError  # noqa: E402
 
-from seqcli.cli import bench, classify, corpus, evaluate, generate, runs, train  # noqa: E402
+from seqcli.cli import (bench, classify, corpus, evaluate, generate, inspect, runs,  # noqa: E402
+                        train)
 from seqcli.cli.common import err_console, state  # noqa: E402
 from seqcli.errors import SeqcliError  # noqa: E402
 
@@ -136,6 +137,7 @@ app.command("train")(train.train)
 app.command("generate")(generate.generate)
 app.command("classify")(classify.classify)
 app.command("evaluate")(evaluate.evaluate)
+app.command("inspect")(inspect.inspect)
 app.add_typer(corpus.app, name="corpus")
 app.add_typer(runs.app, name="runs")
 app.add_typer(bench.app, name="bench")

@@ -50,11 +50,19 @@ def lstm_step(
         c' = f * c + i * g
         h' = o * tanh(c')
     """
+    h, c, _ = lstm_gates(gi, state, weight_hh, bias_hh)
+    return h, c
+
+
+def lstm_gates(gi: Tensor, state: tuple[Tensor, Tensor], weight_hh: Tensor,
+               bias_hh: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+    """`lstm_step` that also returns its gates (input, forget, output: each in [0, 1]), so
+    `seqcli inspect` shows exactly what the step computed."""
     h, c = state
     i, f, g, o = (gi + F.linear(h, weight_hh, bias_hh)).chunk(4, dim=-1)
-    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-    h = torch.sigmoid(o) * torch.tanh(c)
-    return h, c
+    i, f, o = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o)
+    c = f * c + i * torch.tanh(g)
+    return o * torch.tanh(c), c, {"input": i, "forget": f, "output": o}
 
 
 def gru_step(gi: Tensor, h: Tensor, weight_hh: Tensor, bias_hh: Tensor) -> Tensor:
@@ -68,12 +76,18 @@ def gru_step(gi: Tensor, h: Tensor, weight_hh: Tensor, bias_hh: Tensor) -> Tenso
     The reset gate multiplies ``W_hn h + b_hn`` (bias included), which is why the
     hidden projection cannot simply be added to ``gi`` as for the other cells.
     """
+    return gru_gates(gi, h, weight_hh, bias_hh)[0]
+
+
+def gru_gates(gi: Tensor, h: Tensor, weight_hh: Tensor,
+              bias_hh: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    """`gru_step` that also returns its reset and update gates (each in [0, 1])."""
     i_r, i_z, i_n = gi.chunk(3, dim=-1)
     h_r, h_z, h_n = F.linear(h, weight_hh, bias_hh).chunk(3, dim=-1)
     r = torch.sigmoid(i_r + h_r)
     z = torch.sigmoid(i_z + h_z)
     n = torch.tanh(i_n + r * h_n)
-    return z * h + (1 - z) * n
+    return z * h + (1 - z) * n, {"reset": r, "update": z}
 
 
 def init_uniform_(params: list[Tensor], hidden_size: int) -> None:

@@ -6,6 +6,7 @@ from typer.testing import CliRunner
 from seqcli.bench.processes import ProcessBenchSettings, bench_processes
 from seqcli.cli.main import app
 from seqcli.errors import SeqcliError
+
 from tests.conftest import tiny_text
 
 

@@ -7,10 +7,7 @@ Real multi-process launches through the CLI are in tests/cli/test_distributed_cl
 import signal
 
 import pytest
-from torch.distributed.elastic.multiprocessing.errors import (
-    ChildFailedError,
-    ProcessFailure,
-)
+from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, ProcessFailure
 
 from seqcli.cli import launch
 from seqcli.cli.launch import _failed, check_shareable, worker_argv, worker_spec

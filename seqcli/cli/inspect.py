@@ -1,0 +1,91 @@
+"""`seqcli inspect`: colour a text by what units of a language model compute over it."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.text import Text
+
+from seqcli.api import load
+from seqcli.atomic import write_text
+from seqcli.cli.choices import Device, InspectFormat, Precision, Signal
+from seqcli.cli.common import err_console, locations, out_console, print_json
+from seqcli.data.text import read_text
+from seqcli.errors import UsageError
+from seqcli.lm.inspect import Inspection
+from seqcli.lm.inspect_views import colour, html_page, legend, scale_of
+from seqcli.runs import newest_run
+
+
+def inspect(
+    sources: Annotated[Optional[list[Path]], typer.Argument(help="Text files to read (or use --text).", show_default=False)] = None,
+    text: Annotated[Optional[str], typer.Option("--text", help="The text to run through the model.")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", help="Run directory (default: the newest language-model run).")] = None,
+    layer: Annotated[Optional[int], typer.Option("--layer", help="Layer, from 1 (default: the top one).")] = None,
+    signal: Annotated[Signal, typer.Option("--signal", help="hidden | cell | input | forget | output (LSTM) | update | reset (GRU).")] = Signal.hidden,
+    unit: Annotated[Optional[list[int]], typer.Option("--unit", help="Unit to show, from 0 (repeatable; default: the units that follow the text's properties best).")] = None,
+    top: Annotated[int, typer.Option("--top", help="Units reported per property of the text.")] = 3,
+    format: Annotated[InspectFormat, typer.Option("--format", help="text | json | html.")] = InspectFormat.text,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the page (or document) here instead of stdout.")] = None,
+    device: Annotated[Device, typer.Option("--device", help="auto | cpu | cuda | mps.")] = Device.auto,
+    precision: Annotated[Precision, typer.Option("--precision", help="auto | fp32 | bf16 | fp16.")] = Precision.auto,
+) -> None:
+    """Show what the units of a language model track, token by token."""
+    content = _content(sources, text)
+    run = load(model if model is not None else newest_run(locations().runs, "lm"),
+               device=device.value, precision=precision.value)
+    result = run.inspect(content, layer=layer, signal=signal.value, units=unit, top=top)
+    if format == InspectFormat.json:
+        document = {"run_dir": str(run.path), **result.to_dict()}
+        _emit(out, document=document)
+    elif format == InspectFormat.html:
+        _emit(out, page=html_page(result, f"seqcli inspect: {run.path}"))
+    else:
+        _print_text(result)
+
+
+def _content(sources: list[Path] | None, text: str | None) -> str:
+    if text is not None and sources:
+        raise UsageError("give the text with --text or as files, not both")
+    if text is not None:
+        return text
+    if not sources:
+        raise UsageError("give a text to inspect: --text \"...\" or a file")
+    return "".join(read_text(path) for path in sources)
+
+
+def _emit(out: Path | None, *, document: dict | None = None, page: str | None = None) -> None:
+    if out is None:
+        if document is not None:
+            print_json(document)
+        else:
+            sys.stdout.write(page)
+        return
+    write_text(out, page if page is not None else json.dumps(document, indent=2) + "\n")
+    err_console.print(f"wrote {out}", highlight=False, markup=False)
+
+
+def _print_text(result: Inspection) -> None:
+    plain = "NO_COLOR" in os.environ
+    for name, pairs in result.top.items():
+        err_console.print(f"{name}: " + ", ".join(f"unit {u} (r {r:+.2f})" for u, r in pairs),
+                          highlight=False, markup=False)
+    for u, values in result.units.items():
+        out_console.print(f"\n── layer {result.layer}, {result.signal}, unit {u} ──",
+                          highlight=False, markup=False)
+        if plain:
+            out_console.print("\n".join(f"{t!r}\t{v:+.4f}" for t, v in
+                                        zip(result.tokens, values)), highlight=False,
+                              markup=False)
+            continue
+        scale, line = scale_of(result.signal, values), Text()
+        for token, value in zip(result.tokens, values):
+            line.append(token, style=f"black on rgb{colour(value, result.signal, scale)}")
+        out_console.print(line)
+    if not plain:
+        out_console.print(f"\n{legend(result.signal)}", highlight=False, markup=False)
