@@ -18,7 +18,7 @@ from seqcli.cli.common import err_console, locations, out_console, print_json
 from seqcli.data.text import read_text
 from seqcli.errors import UsageError
 from seqcli.lm.inspect import Inspection
-from seqcli.lm.inspect_views import colour, html_page, legend, scale_of
+from seqcli.lm.inspect_views import colour, html_page, ink, legend, scale_of
 from seqcli.runs import newest_run
 
 
@@ -85,7 +85,8 @@ def _print_text(result: Inspection) -> None:
             continue
         scale, line = scale_of(result.signal, values), Text()
         for token, value in zip(result.tokens, values):
-            line.append(token, style=f"black on rgb{colour(value, result.signal, scale)}")
+            background = colour(value, result.signal, scale)
+            line.append(token, style=f"{ink(background)} on rgb{background}")
         out_console.print(line)
     if not plain:
         out_console.print(f"\n{legend(result.signal)}", highlight=False, markup=False)

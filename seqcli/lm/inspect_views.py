@@ -30,6 +30,12 @@ def colour(value: float, signal: str, scale: float = 1.0) -> tuple[int, int, int
     return (255, fade, fade) if v >= 0 else (fade, fade, 255)
 
 
+def ink(background: tuple[int, int, int]) -> str:
+    """Black text on light backgrounds, white on dark ones (perceived luminance)."""
+    r, g, b = background
+    return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 140 else "black"
+
+
 def legend(signal: str) -> str:
     if signal in GATES:
         return "white 0 (closed) ... green 1 (open)"
@@ -37,15 +43,18 @@ def legend(signal: str) -> str:
     return f"blue {limit.split(' ... ')[0]} ... white 0 ... red {limit.split(' ... ')[1]}"
 
 
+def _span(token: str, background: tuple[int, int, int], value: float) -> str:
+    return (f'<span style="background:rgb{background};color:{ink(background)}" '
+            f'title="{value:.4f}">{html.escape(token)}</span>')
+
+
 def html_page(inspection: Inspection, title: str) -> str:
     """One page, no external assets: a block per unit, the value of each token on hover."""
     blocks = []
     for unit, values in inspection.units.items():
         scale = scale_of(inspection.signal, values)
-        spans = "".join(
-            f'<span style="background:rgb{colour(v, inspection.signal, scale)}" '
-            f'title="{v:.4f}">{html.escape(token)}</span>'
-            for token, v in zip(inspection.tokens, values))
+        spans = "".join(_span(token, colour(v, inspection.signal, scale), v)
+                        for token, v in zip(inspection.tokens, values))
         blocks.append(f"<h2>unit {unit}</h2>\n<pre>{spans}</pre>")
     top = "".join(f"<li>{html.escape(name)}: " + ", ".join(f"unit {u} (r = {r:+.2f})"
                                                             for u, r in pairs) + "</li>"

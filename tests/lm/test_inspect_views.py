@@ -3,7 +3,7 @@
 import re
 
 from seqcli.lm.inspect import Inspection
-from seqcli.lm.inspect_views import colour, html_page, legend, scale_of
+from seqcli.lm.inspect_views import colour, html_page, ink, legend, scale_of
 
 
 def test_gates_are_sequential_and_states_diverging():
@@ -24,3 +24,7 @@ def test_html_is_one_page_with_values_on_hover():
     assert not re.search(r"(src|href)=", page)  # no external assets
     assert page.count('title="') == 3 and 'title="-0.2500"' in page and "&lt;" in page
     assert "unit 4 (r = +0.90)" in page
+
+
+def test_text_stays_readable_on_dark_backgrounds():
+    assert ink(colour(-1.0, "hidden")) == "white" and ink(colour(0.1, "hidden")) == "black"
