@@ -26,3 +26,5 @@ CELL_SIGNALS = {"rnn": ("hidden",), "lstm": ("hidden", "cell", "input", "forget"
                 "gru": ("hidden", "update", "reset")}
 GATES = ("input", "forget", "output", "update", "reset")
 INSPECT_FORMATS = ("text", "json", "html")
+PLOT_METRICS = ("loss", "lr", "val_loss", "val_perplexity", "val_bits", "val_accuracy",
+                "val_macro_f1")

@@ -204,6 +204,16 @@ def newest_run(parent: Path, task: str | None = None) -> Path:
     return runs[0]["path"]
 
 
+def differing_settings(stored: list[dict[str, Any]], names: list[str]) -> list[str]:
+    """A label per run: the settings in which the runs differ (``cell=gru, lr=0.003``), or
+    the run's name where they do not."""
+    flat = [{f"{section}.{key}": value for section, values in c["config"].items()
+             if isinstance(values, dict) for key, value in values.items()} for c in stored]
+    keys = sorted(k for k in set().union(*flat) if len({repr(f.get(k)) for f in flat}) > 1)
+    return [", ".join(f"{k.split('.', 1)[1]}={f.get(k)}" for k in keys) or name
+            for f, name in zip(flat, names)]
+
+
 # ----- loading for use -----------------------------------------------------------------------
 @dataclass
 class LoadedRun:

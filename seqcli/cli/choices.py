@@ -28,6 +28,7 @@ TableFormat = _enum("TableFormat", choices.TABLE_FORMATS)
 ClassifyFormat = _enum("ClassifyFormat", choices.CLASSIFY_FORMATS)
 Signal = _enum("Signal", choices.SIGNALS)
 InspectFormat = _enum("InspectFormat", choices.INSPECT_FORMATS)
+PlotMetric = _enum("PlotMetric", choices.PLOT_METRICS)
 
 
 def value(choice: Enum | None) -> str | None:

@@ -9,10 +9,13 @@ import typer
 from rich.table import Table
 
 from seqcli import runs
-from seqcli.cli.choices import TableFormat
-from seqcli.cli.common import locations, out_console, print_json
+from seqcli.cli.choices import PlotMetric, TableFormat
+from seqcli.cli.common import err_console, locations, out_console, print_json
+from seqcli.errors import UsageError
+from seqcli.training.checkpoint import METRICS_FILE
+from seqcli.training.curves import draw_overlay, read_metrics, series
 
-app = typer.Typer(help="List and inspect run directories.", no_args_is_help=True)
+app = typer.Typer(help="List, inspect and plot run directories.", no_args_is_help=True)
 
 SHOWN = ("val_loss", "val_perplexity", "val_accuracy", "val_macro_f1")
 
@@ -64,6 +67,24 @@ def show(
         table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
     table.add_row("files", " ".join(files))
     out_console.print(table)
+
+
+@app.command("plot")
+def plot(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Run directories to overlay.")],
+    metric: Annotated[PlotMetric, typer.Option("--metric", help="What to draw against step.")] = PlotMetric.val_loss,
+    out: Annotated[Path, typer.Option("--out", help="The PNG to write.")] = Path("curves.png"),
+) -> None:
+    """Overlay one metric of several runs, each labelled by the settings that differ."""
+    stored = [runs.read_run_config(d) for d in run_dirs]
+    labels = runs.differing_settings(stored, [d.name for d in run_dirs])
+    records = [read_metrics(d / METRICS_FILE) for d in run_dirs]
+    split = "train" if metric.value in ("loss", "lr") else "val"
+    if not any(series(r, split, metric.value)[0] for r in records):
+        raise UsageError(f"no run here has {metric.value} (language models log val_loss, "
+                         f"val_perplexity and val_bits; classifiers val_accuracy and val_macro_f1)")
+    draw_overlay(list(zip(labels, records)), metric.value, out)
+    err_console.print(f"wrote {out}", highlight=False, markup=False)
 
 
 def _row(run: dict) -> dict:

@@ -1,4 +1,4 @@
-"""What `last.pt` holds beyond weights and optimizer: the RNG streams and the carried state.
+"""What `last.pt` holds beyond the optimizer: progress, weights, RNG streams, carried state.
 
 Both are saved as a one-process run would have them, whatever the number of ranks: the
 recurrent state of every stream (all ranks' rows gathered, [layers, B, H]) and the RNG state of
@@ -9,6 +9,7 @@ the number of ranks is the same, and are reseeded from (seed, step, rank) when i
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -16,6 +17,24 @@ import torch
 from seqcli.training.distributed import Group
 
 State = torch.Tensor | tuple[torch.Tensor, ...] | None
+
+
+@dataclass
+class Progress:
+    step: int = 0
+    epoch: int = 0
+    batch: int = 0  # batches finished in the current epoch
+    items: int = 0  # tokens (or texts) trained on
+    train_seconds: float = 0.0
+    best: float | None = None
+    best_step: int = 0
+    best_metrics: dict[str, float] = field(default_factory=dict)
+    bad_evals: int = 0
+
+
+def cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The model's weights, copied to the CPU (what a checkpoint stores)."""
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
 def rng_states(group: Group) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import contextlib
 import math
 import signal
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,30 +22,20 @@ import torch
 from seqcli.atomic import write_json
 from seqcli.config import TrainConfig
 from seqcli.device import Placement
-from seqcli.errors import TrainingError
+from seqcli.errors import CheckpointError, TrainingError
 from seqcli.training import checkpoint as ckpt
 from seqcli.training.averaging import WeightAverage
+from seqcli.training.curves import CURVES_FILE, draw_run, read_metrics
 from seqcli.training.distributed import SOLO, Group
 from seqcli.training.reporting import Reporter
 from seqcli.training.schedule import build_optimizer, learning_rate
-from seqcli.training.snapshot import gather_state, own_rows, restore_rng, rng_states
+from seqcli.training.snapshot import (Progress, cpu_state, gather_state, own_rows, restore_rng,
+                                     rng_states)
 from seqcli.training.stopping import StopFlag
 from seqcli.training.task import Task, TaskLoss
 
 LOG_EVERY = 10
-
-
-@dataclass
-class Progress:
-    step: int = 0
-    epoch: int = 0
-    batch: int = 0  # batches finished in the current epoch
-    items: int = 0  # tokens (or texts) trained on
-    train_seconds: float = 0.0
-    best: float | None = None
-    best_step: int = 0
-    best_metrics: dict[str, float] = field(default_factory=dict)
-    bad_evals: int = 0
+CURVES_SECONDS = 30.0
 
 
 class Trainer:
@@ -65,6 +55,7 @@ class Trainer:
         self.state = None  # recurrent state carried between batches (language models)
         self.stop = StopFlag()
         self._evaluated_at = 0  # step of the latest evaluation in this process
+        self._drawn_at, self._curves_off = -math.inf, False
         per_epoch = task.batches_per_epoch()
         self.total_steps = config.epochs * per_epoch
         if config.max_steps is not None:
@@ -94,7 +85,7 @@ class Trainer:
         if not self.group.is_main:
             return
         ckpt.save_checkpoint(self.run_dir / ckpt.LAST_FILE, {
-            ckpt.KEY_MODEL: _cpu_state(self.model), ckpt.KEY_OPTIMIZER: self.optimizer.state_dict(),
+            ckpt.KEY_MODEL: cpu_state(self.model), ckpt.KEY_OPTIMIZER: self.optimizer.state_dict(),
             ckpt.KEY_SCALER: self.scaler.state_dict() if self.scaler.is_enabled() else None,
             ckpt.KEY_PROGRESS: asdict(self.progress), ckpt.KEY_RNG: rng, ckpt.KEY_STATE: carried,
             ckpt.KEY_AVERAGE: self.average.state_dict() if self.average is not None else None,
@@ -102,7 +93,7 @@ class Trainer:
 
     def _save_best(self, metrics: dict[str, float]) -> None:
         ckpt.save_checkpoint(self.run_dir / ckpt.BEST_FILE, {
-            ckpt.KEY_MODEL: _cpu_state(self.model),
+            ckpt.KEY_MODEL: cpu_state(self.model),
             ckpt.KEY_PROGRESS: {"step": self.progress.step, "metrics": metrics},
         })
 
@@ -127,8 +118,24 @@ class Trainer:
             ckpt.append_jsonl(self.run_dir / ckpt.METRICS_FILE,
                               {"split": "val", "step": p.step, "epoch": p.epoch, **metrics})
         self.reporter.evaluation(p.step, metrics, better)
+        self._draw_curves()
         patience = self.config.patience
         return patience is not None and p.bad_evals >= patience
+
+    def _draw_curves(self, force: bool = False) -> None:
+        """curves.png from metrics.jsonl: at most every CURVES_SECONDS (a figure costs a few
+        tenths of a second), and at the end. A failure to draw never stops training."""
+        now = time.monotonic()
+        if not self.group.is_main or self._curves_off or (
+                not force and now - self._drawn_at < CURVES_SECONDS):
+            return
+        self._drawn_at = now
+        try:
+            draw_run(read_metrics(self.run_dir / ckpt.METRICS_FILE),
+                     self.run_dir / CURVES_FILE, f"{self.run_dir.name} ({self.task.name})")
+        except (ImportError, OSError, ValueError, RuntimeError, CheckpointError) as err:
+            self._curves_off = True
+            self.reporter.message(f"curves.png not drawn ({type(err).__name__}: {err})")
 
     def _evaluated_weights(self):
         """The weights that are evaluated and kept as best: the average when there is one."""
@@ -149,6 +156,7 @@ class Trainer:
                 self._evaluate()
             elif reason == "interrupted":
                 self._save_last()
+            self._draw_curves(force=True)
         finally:
             self.reporter.step(self.progress.step, {}, seconds=self.progress.train_seconds)
             self.reporter.finish()
@@ -252,7 +260,3 @@ class Trainer:
         if reason != "interrupted" and self.group.is_main:
             write_json(self.run_dir / ckpt.SUMMARY_FILE, summary)
         return summary
-
-
-def _cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}

@@ -1,0 +1,103 @@
+"""Training curves from a run's metrics.jsonl: `curves.png` in every run directory (training
+loss, the validation metrics, the learning rate, against step) and the overlay of several runs
+that `seqcli runs plot` draws.
+
+matplotlib with its non-interactive Agg backend: it draws with no display. It is imported when
+a figure is first drawn, so commands that draw nothing start as fast as before.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from seqcli.atomic import write_bytes
+
+CURVES_FILE = "curves.png"
+VAL_METRICS = ("val_loss", "val_bits", "val_accuracy", "val_macro_f1")
+LABELS = {"val_bits": "bits per token", "val_accuracy": "accuracy", "val_macro_f1": "macro-F1"}
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    """The records of a metrics.jsonl; a torn last line (a crash mid-append) is skipped."""
+    records = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return records
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("step"), int):
+            records.append(record)
+    return records
+
+
+def series(records: list[dict[str, Any]], split: str, key: str) -> tuple[list[int], list[float]]:
+    """(steps, values) of one metric, finite values only."""
+    pairs = [(r["step"], float(r[key])) for r in records if r.get("split") == split
+             and isinstance(r.get(key), (int, float)) and math.isfinite(r[key])]
+    return [s for s, _ in pairs], [v for _, v in pairs]
+
+
+def draw_run(records: list[dict[str, Any]], dest: Path, title: str) -> None:
+    """curves.png: loss (training and validation), the other validation metrics, the lr."""
+    plt = _pyplot()
+    figure, (losses, others, lr) = plt.subplots(3, 1, figsize=(7, 8), sharex=True)
+    losses.plot(*series(records, "train", "loss"), label="training loss", lw=1)
+    losses.plot(*series(records, "val", "val_loss"), "o-", label="validation loss", ms=3)
+    losses.set_ylabel("loss (nats)")
+    for key in VAL_METRICS[1:]:
+        steps, values = series(records, "val", key)
+        if steps:
+            others.plot(steps, values, "o-", label=LABELS[key], ms=3)
+    others.set_ylabel("validation")
+    lr.plot(*series(records, "train", "lr"), color="grey", lw=1)
+    lr.set_ylabel("learning rate")
+    lr.set_xlabel("step")
+    for axes in (losses, others):
+        if axes.lines:
+            axes.legend(loc="best", fontsize="small")
+        axes.grid(alpha=0.3)
+    figure.suptitle(title, fontsize="medium")
+    _save(figure, dest)
+
+
+def draw_overlay(runs: Sequence[tuple[str, list[dict[str, Any]]]], metric: str,
+                 dest: Path) -> None:
+    """One metric of several runs on one axis, each labelled."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(8, 5))
+    split = "train" if metric in ("loss", "lr") else "val"
+    for label, records in runs:
+        axes.plot(*series(records, split, metric), "-" if split == "train" else "o-",
+                  label=label, ms=3, lw=1)
+    axes.set_xlabel("step")
+    axes.set_ylabel(metric)
+    axes.grid(alpha=0.3)
+    axes.legend(loc="best", fontsize="small")
+    _save(figure, dest)
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(figure: Any, dest: Path) -> None:
+    buffer = io.BytesIO()
+    figure.tight_layout()
+    figure.savefig(buffer, format="png", dpi=100)
+    figure.clf()
+    _pyplot().close(figure)
+    write_bytes(dest, lambda handle: handle.write(buffer.getvalue()))
