@@ -18,6 +18,7 @@ from rich.console import Console
 
 from seqcli import pipeline
 from seqcli.classify.evaluate import evaluate_classifier
+from seqcli.classify.explain import Explanation, explain
 from seqcli.classify.predict import Prediction, predict
 from seqcli.config import (RunConfig, SampleConfig, config_from_toml, default_config,
                            flat_overrides, load_toml, with_overrides)
@@ -76,6 +77,14 @@ class Run:
         loaded = self._loaded
         return inspect_text(loaded.model, loaded.tokenizer, self.config.model.cell, text,
                             loaded.placement, layer=layer, signal=signal, units=units, top=top)
+
+    def explain(self, texts: str | Iterable[str], *, label: str | None = None,
+                steps: int = 50) -> list[Explanation]:
+        """Per-token Integrated Gradients toward each text's predicted label (or `label`);
+        see seqcli/classify/explain.py."""
+        self._need("classify")
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        return explain(self._loaded, texts, label=label, steps=steps)
 
     def classify(self, texts: str | Iterable[str], *, batch_size: int = 256) -> list[Prediction]:
         """One Prediction (label, probability, probabilities) per text, in order."""

@@ -27,8 +27,8 @@ except ImportError:  # pragma: no cover
 
 from torch.distributed import DistError  # noqa: E402
 
-from seqcli.cli import (bench, classify, corpus, evaluate, generate, inspect, runs,  # noqa: E402
-                        train)
+from seqcli.cli import (bench, classify, corpus, evaluate, explain, generate, inspect,  # noqa: E402
+                        runs, train)
 from seqcli.cli.common import err_console, state  # noqa: E402
 from seqcli.errors import SeqcliError  # noqa: E402
 
@@ -138,6 +138,7 @@ app.command("generate")(generate.generate)
 app.command("classify")(classify.classify)
 app.command("evaluate")(evaluate.evaluate)
 app.command("inspect")(inspect.inspect)
+app.command("explain")(explain.explain)
 app.add_typer(corpus.app, name="corpus")
 app.add_typer(runs.app, name="runs")
 app.add_typer(bench.app, name="bench")

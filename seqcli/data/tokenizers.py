@@ -39,6 +39,10 @@ class Tokenizer(Protocol):
 
     def decode(self, ids: Sequence[int]) -> str: ...
 
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where each token of `encode(text)` sits in `text`: (start, end) offsets."""
+        ...
+
     def to_json(self) -> str: ...
 
 
@@ -78,6 +82,9 @@ class CharTokenizer:
         chars = self.chars
         return "".join(UNKNOWN_CHAR if i == UNK_ID else ("" if i == PAD_ID else chars[i])
                        for i in ids)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        return [(i, i + 1) for i in range(len(text))]
 
     def unknown(self, text: str) -> list[str]:
         """Characters of `text` that the vocabulary lacks (for warnings, not errors)."""
@@ -119,6 +126,9 @@ class LibraryTokenizer:
 
     def decode(self, ids: Sequence[int]) -> str:
         return self.backend.decode(list(ids), skip_special_tokens=False)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        return list(self.backend.encode(_no_surrogates(text), add_special_tokens=False).offsets)
 
     def unknown(self, text: str) -> list[str]:
         text = _no_surrogates(text)

@@ -1,0 +1,103 @@
+"""Why a classifier chose its label: Integrated Gradients (captum) on the token embeddings.
+
+The path runs from the padding embedding (zero: padding's word vector and its empty n-gram
+bag) to the text's embeddings (word + subword vectors when subwords are on), and each token's
+score is its attribution summed over the embedding. Scores add up to the change of the class
+score between the padding and the text, up to `delta` (captum's convergence delta): a large
+one says more `steps` are needed.
+
+Gradients through a recurrent layer need the module in training mode on cuDNN, so the model
+runs in training mode with every dropout at 0: the same function as in evaluation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from captum.attr import IntegratedGradients
+
+from seqcli.classify.encoding import encode_for_model
+from seqcli.errors import UsageError
+from seqcli.runs import LoadedRun
+
+MAX_STEPS = 1000
+
+
+@dataclass
+class Explanation:
+    text: str
+    label: str  # predicted
+    probability: float  # of the predicted label
+    target: str  # the label the scores explain (the predicted one unless asked otherwise)
+    tokens: list[dict]  # {"token", "start", "end", "score"}
+    delta: float  # |sum of scores - change in the target's score|
+
+    def to_dict(self) -> dict:
+        return dict(vars(self))
+
+
+def explain(run: LoadedRun, texts: list[str], *, label: str | None = None,
+            steps: int = 50) -> list[Explanation]:
+    """One Explanation per text, toward `label` (default: each text's predicted label)."""
+    if label is not None and label not in run.labels:
+        raise UsageError(f"--label {label!r} is not one of the run's labels "
+                         f"({', '.join(run.labels)})")
+    if not 1 <= steps <= MAX_STEPS:
+        raise UsageError(f"--steps must be from 1 to {MAX_STEPS}; got {steps}")
+    if not texts or any(not t.strip() for t in texts):
+        raise UsageError("explain needs some text (one is empty)")
+    with _without_dropout(run.model):
+        return [_explain_one(run, text, label, steps) for text in texts]
+
+
+def _explain_one(run: LoadedRun, text: str, label: str | None, steps: int) -> Explanation:
+    device, model = run.placement.device, run.model
+    data, _ = encode_for_model(run.tokenizer, [text], None, run.config)
+    x, lengths, _, ngrams = data.batch([0])
+    x = x.to(device)
+    ngrams = ngrams.to(device) if ngrams is not None else None
+    with torch.no_grad():
+        embedded = model.embed(x, ngrams).float()
+        probs = model.classify_embedded(embedded, lengths).softmax(-1)[0]
+    predicted = int(probs.argmax())
+    target = predicted if label is None else run.labels.index(label)
+    ig = IntegratedGradients(lambda e, n: model.classify_embedded(e, n))
+    scores, delta = ig.attribute(embedded, baselines=torch.zeros_like(embedded), target=target,
+                                 additional_forward_args=(lengths,), n_steps=steps,
+                                 return_convergence_delta=True)
+    per_token = scores.sum(-1)[0].tolist()
+    return Explanation(text, run.labels[predicted], float(probs[predicted]), run.labels[target],
+                       _tokens(run, text, per_token), abs(float(delta)))
+
+
+def _tokens(run: LoadedRun, text: str, scores: list[float]) -> list[dict]:
+    """The scored tokens with their place in the text (lower-casing keeps the offsets)."""
+    source = text.lower() if run.config.data.lowercase else text
+    spans = run.tokenizer.spans(source)[:len(scores)] or [(0, len(text))]
+    return [{"token": text[start:end], "start": start, "end": end, "score": score}
+            for (start, end), score in zip(spans, scores)]
+
+
+@contextlib.contextmanager
+def _without_dropout(model: torch.nn.Module) -> Iterator[None]:
+    """Training mode (for cuDNN's backward) with every dropout off; restored after."""
+    layers = [m for m in model.modules() if isinstance(m, torch.nn.Dropout)]
+    stacks = [m for m in model.modules() if isinstance(getattr(m, "dropout", None), float)]
+    saved = [m.p for m in layers], [m.dropout for m in stacks]  # between stacked layers
+    was_training = model.training
+    try:
+        for m in layers:
+            m.p = 0.0
+        for m in stacks:
+            m.dropout = 0.0
+        model.train()
+        yield
+    finally:
+        for m, p in zip(layers, saved[0]):
+            m.p = p
+        for m, p in zip(stacks, saved[1]):
+            m.dropout = p
+        model.train(was_training)

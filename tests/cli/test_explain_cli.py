@@ -1,0 +1,53 @@
+"""`seqcli explain` through the CLI: texts, a file, json, NO_COLOR and the refusals."""
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from seqcli.cli import explain as explain_cli
+from seqcli.cli.main import app
+from tests.conftest import write_reviews
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory):
+    root = tmp_path_factory.mktemp("explain-cli")
+    write_reviews(root / "reviews.csv")
+    env = {"SEQCLI_RUNS": str(root / "runs")}
+    result = CliRunner().invoke(app, ["train", "--task", "classify", "--corpus",
+                                      str(root / "reviews.csv"), "--hidden", "8", "--embedding",
+                                      "8", "--max-steps", "4", "--format", "json"], env=env)
+    assert result.exit_code == 0, result.output
+    return root, env
+
+
+def test_texts_files_and_json(classifier):
+    root, env = classifier
+    (root / "lines.txt").write_text("a wonderful film\n\nan awful mess\n")
+    doc = json.loads(CliRunner().invoke(app, ["explain", str(root / "lines.txt"), "--format",
+                                              "json"], env=env).stdout)
+    texts = [e["text"] for e in doc["explanations"]]
+    assert texts == ["a wonderful film", "an awful mess"]
+    first = doc["explanations"][0]
+    assert set(first) == {"text", "label", "probability", "target", "tokens", "delta"}
+    assert [t["token"] for t in first["tokens"]] == ["a", "wonderful", "film"]
+    shown = CliRunner().invoke(app, ["explain", "a wonderful film", "an awful mess"], env=env)
+    assert shown.exit_code == 0 and shown.stdout.count("scores toward") == 2
+    plain = CliRunner().invoke(app, ["explain", "a wonderful film"],
+                               env={**env, "NO_COLOR": "1"})
+    assert re.search(r"'wonderful'\s+[-+]\d\.\d{4}", plain.stdout), plain.stdout
+
+
+def test_refusals_are_one_line(classifier, tiny_corpus, tmp_path):
+    root, env = classifier
+    bad = CliRunner().invoke(app, ["explain", "x", "--label", "meh"], env=env)
+    assert bad.exit_code == 2 and "not one of the run's labels" in bad.stderr
+    lm_env = {"SEQCLI_RUNS": str(tmp_path / "runs")}
+    CliRunner().invoke(app, ["train", "--corpus", str(tiny_corpus), "--hidden", "8",
+                             "--max-steps", "2", "--format", "json"], env=lm_env)
+    wrong = CliRunner().invoke(app, ["explain", "x", "--model",
+                                     str(next((tmp_path / "runs").iterdir()))], env=env)
+    assert wrong.exit_code == 2 and "needs a classifier run" in wrong.stderr
+    assert explain_cli.explain.__doc__.startswith("Score each token")
