@@ -7,13 +7,14 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from seqcli import runs
 from seqcli.cli.choices import PlotMetric, TableFormat
 from seqcli.cli.common import err_console, locations, out_console, print_json
 from seqcli.errors import UsageError
 from seqcli.training.checkpoint import METRICS_FILE
-from seqcli.training.curves import draw_overlay, read_metrics, series
+from seqcli.training.curves import draw_overlay, read_metrics, series, terminal_curve
 
 app = typer.Typer(help="List, inspect and plot run directories.", no_args_is_help=True)
 
@@ -67,6 +68,9 @@ def show(
         table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
     table.add_row("files", " ".join(files))
     out_console.print(table)
+    chart = terminal_curve(read_metrics(run_dir / METRICS_FILE))
+    if chart:
+        out_console.print(Text.from_ansi(chart))
 
 
 @app.command("plot")

@@ -85,6 +85,24 @@ def draw_overlay(runs: Sequence[tuple[str, list[dict[str, Any]]]], metric: str,
     _save(figure, dest)
 
 
+def terminal_curve(records: list[dict[str, Any]], width: int = 72, height: int = 14) -> str:
+    """The loss curves drawn in characters (plotext), with ANSI colours; "" with no data."""
+    train, val = series(records, "train", "loss"), series(records, "val", "val_loss")
+    if not train[0] and not val[0]:
+        return ""
+    import plotext
+
+    plotext.clf()
+    if train[0]:
+        plotext.plot(*train, label="training loss")
+    if val[0]:
+        plotext.plot(*val, label="validation loss", marker="dot")
+    plotext.plotsize(width, height)
+    plotext.theme("clear")
+    plotext.xlabel("step")
+    return plotext.build()
+
+
 def _pyplot() -> Any:
     import matplotlib
 

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from seqcli.cli.main import app
 from seqcli.training import trainer as trainer_module
-from seqcli.training.curves import draw_overlay, draw_run, read_metrics, series
+from seqcli.training.curves import draw_overlay, draw_run, read_metrics, series, terminal_curve
 
 RECORDS = [{"split": "train", "step": s, "loss": 3.0 - 0.1 * s, "lr": 0.001 * s}
            for s in range(1, 11)] + \
@@ -68,3 +68,14 @@ def test_a_failed_drawing_never_stops_training(tiny_corpus, tmp_path, runs_dir, 
     assert result.exit_code == 0, result.output
     assert "curves.png not drawn (OSError: no fonts here)" in result.stderr
     assert (tmp_path / "run" / "best.pt").exists() and not (tmp_path / "run" / "curves.png").exists()
+
+
+def test_the_terminal_curve_and_runs_show(tmp_path, tiny_corpus, runs_dir):
+    chart = terminal_curve(RECORDS, width=60, height=12)
+    assert "training loss" in chart and "validation loss" in chart and "step" in chart
+    assert terminal_curve([]) == ""
+    out = tmp_path / "run"
+    CliRunner().invoke(app, ["train", "--corpus", str(tiny_corpus), "--hidden", "8",
+                             "--max-steps", "20", "--eval-every", "10", "--out", str(out)])
+    shown = CliRunner().invoke(app, ["runs", "show", str(out)], env={"COLUMNS": "120"})
+    assert shown.exit_code == 0 and "validation loss" in shown.stdout
