@@ -74,10 +74,13 @@ def _explain_one(run: LoadedRun, text: str, label: str | None, steps: int) -> Ex
 
 
 def _tokens(run: LoadedRun, text: str, scores: list[float]) -> list[dict]:
-    """The scored tokens with their place in the text (lower-casing keeps the offsets)."""
+    """The scored tokens with their place in the text. Offsets are those of the text as the
+    model read it (lower-cased when the run lower-cases); they are the original text's too
+    unless lower-casing changed its length (a few letters, such as 'İ', grow)."""
     source = text.lower() if run.config.data.lowercase else text
-    spans = run.tokenizer.spans(source)[:len(scores)] or [(0, len(text))]
-    return [{"token": text[start:end], "start": start, "end": end, "score": score}
+    shown = text if len(source) == len(text) else source
+    spans = run.tokenizer.spans(source)[:len(scores)] or [(0, len(shown))]
+    return [{"token": shown[start:end], "start": start, "end": end, "score": score}
             for (start, end), score in zip(spans, scores)]
 
 

@@ -120,15 +120,7 @@ def train(
              for k, v in options.items() if v is not None}
     if class_weights is not None and class_weights.value == "none":
         given[_field("class_weights")] = None
-    if resume is not None and (out is not None or config is not None):
-        raise ConfigError("--resume continues a run in place; do not combine it with "
-                          "--out or --config")
-    if resume is not None:
-        run_config = pipeline.resume_config(resume, value(task), given)
-    else:
-        base = config_from_toml(load_toml(config), value(task)) if config is not None \
-            else default_config(value(task) or "lm")
-        run_config = with_overrides(base, given)
+    run_config = _config(value(task), given, resume, out, config)
     if nproc is not None and nproc > 1:  # checked once here, then every worker starts
         check_shareable(run_config, nproc)
         raise typer.Exit(launch(nproc, state.argv))
@@ -149,6 +141,20 @@ def train(
         os._exit(code)
     if code:
         raise typer.Exit(code)
+
+
+def _config(task: str | None, given: dict, resume: Path | None, out: Path | None,
+            config: Path | None) -> RunConfig:
+    """The run's settings: the resumed run's own, or the task's defaults, then the TOML file,
+    then the flags given."""
+    if resume is not None and (out is not None or config is not None):
+        raise ConfigError("--resume continues a run in place; do not combine it with "
+                          "--out or --config")
+    if resume is not None:
+        return pipeline.resume_config(resume, task, given)
+    base = config_from_toml(load_toml(config), task) if config is not None \
+        else default_config(task or "lm")
+    return with_overrides(base, given)
 
 
 def _run(run_config: RunConfig, resume: Path | None, out: Path | None, format: Format,

@@ -53,14 +53,13 @@ def trace(model: LanguageModel, tokenizer: Tokenizer, text: str, cell: str,
     if len(ids) > MAX_TOKENS:
         raise UsageError(f"the text has {len(ids)} tokens; inspect reads at most {MAX_TOKENS}")
     model.eval()
-    x = model.embedding(torch.tensor([ids], device=placement.device)).float()  # [1, T, E]
+    embedded = model.embedding(torch.tensor([ids], device=placement.device)).float()  # [1, T, E]
     weights = {k: v.float() for k, v in model.recurrent.state_dict().items()}
-    layers = []
+    layers, x = [], embedded
     for layer in range(model.recurrent.num_layers):
-        record = _replay_layer(cell, x, weights, layer)
-        layers.append(record)
-        x = record["hidden"]
-    _check_against_model(model, ids, x, placement)
+        layers.append(_replay_layer(cell, x, weights, layer))
+        x = layers[-1]["hidden"]
+    _check_against_model(model, embedded, x)
     names = CELL_SIGNALS[cell]
     signals = {name: torch.stack([r[name][0] for r in layers]).cpu() for name in names}
     return Trace([tokenizer.decode([i]) for i in ids], cell, signals)
@@ -89,11 +88,10 @@ def _replay_layer(cell: str, x: torch.Tensor, weights: dict[str, torch.Tensor],
     return {name: torch.stack(values, dim=1) for name, values in steps.items()}
 
 
-def _check_against_model(model: LanguageModel, ids: list[int], replayed: torch.Tensor,
-                         placement: Placement) -> None:
+def _check_against_model(model: LanguageModel, embedded: torch.Tensor,
+                         replayed: torch.Tensor) -> None:
     """The replay must reproduce the model's own top-layer outputs (it reads the same weights)."""
-    x = model.embedding(torch.tensor([ids], device=placement.device)).float()
-    own, _ = model.recurrent(x, None)
+    own, _ = model.recurrent(embedded, None)
     if not torch.allclose(own.float(), replayed, atol=1e-4, rtol=1e-3):
         gap = (own.float() - replayed).abs().max().item()
         raise RuntimeError(f"the replayed states differ from the model's by {gap:.2e}")

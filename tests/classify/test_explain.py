@@ -81,3 +81,11 @@ def test_bad_requests(sentiment):
             explain(sentiment, ["great"], **kwargs)
     with pytest.raises(UsageError, match="empty"):
         explain(sentiment, ["  "])
+
+
+def test_offsets_stay_consistent_when_lowercasing_grows_the_text(sentiment):
+    """'İ'.lower() is two characters: the tokens then read from the lower-cased text."""
+    result = explain(sentiment, ["İt was great"])[0]
+    source = "İt was great".lower()
+    assert [t["token"] for t in result.tokens][-1] == "great"
+    assert all(source[t["start"]:t["end"]] == t["token"] for t in result.tokens)
