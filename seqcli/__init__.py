@@ -5,6 +5,7 @@ The command line is a thin layer over this package; everything it does is availa
     import seqcli
     lm = seqcli.train(corpus="timemachine", max_steps=300)
     print(lm.generate("time traveller", length=200, seed=1))
+    seqcli.experiments.memory(cells=("rnn", "lstm"), distances=(5, 40)).accuracy()
 """
 
 import warnings
@@ -14,8 +15,9 @@ import warnings
 warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
 
 from seqcli.api import Run, load, train  # noqa: E402
+from seqcli import experiments  # noqa: E402
 from seqcli.classify.predict import Prediction  # noqa: E402
 from seqcli.errors import SeqcliError  # noqa: E402
 from seqcli.version import __version__  # noqa: E402
 
-__all__ = ["Prediction", "Run", "SeqcliError", "__version__", "load", "train"]
+__all__ = ["Prediction", "Run", "SeqcliError", "__version__", "experiments", "load", "train"]

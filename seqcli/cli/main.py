@@ -27,8 +27,8 @@ except ImportError:  # pragma: no cover
 
 from torch.distributed import DistError  # noqa: E402
 
-from seqcli.cli import (bench, classify, corpus, evaluate, explain, generate, inspect,  # noqa: E402
-                        runs, train)
+from seqcli.cli import (bench, classify, corpus, evaluate, experiment, explain, generate,  # noqa: E402
+                        inspect, runs, train)
 from seqcli.cli.common import err_console, state  # noqa: E402
 from seqcli.errors import SeqcliError  # noqa: E402
 
@@ -142,6 +142,7 @@ app.command("explain")(explain.explain)
 app.add_typer(corpus.app, name="corpus")
 app.add_typer(runs.app, name="runs")
 app.add_typer(bench.app, name="bench")
+app.add_typer(experiment.app, name="experiment")
 
 
 def main() -> None:

@@ -2,20 +2,18 @@
 loss, the validation metrics, the learning rate, against step) and the overlay of several runs
 that `seqcli runs plot` draws.
 
-matplotlib with its non-interactive Agg backend: it draws with no display. It is imported when
-a figure is first drawn, so commands that draw nothing start as fast as before.
+Drawn with matplotlib through seqcli/figures.py (no display needed).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from seqcli.atomic import write_bytes
+from seqcli.figures import pyplot, save_figure
 
 CURVES_FILE = "curves.png"
 VAL_METRICS = ("val_loss", "val_bits", "val_accuracy", "val_macro_f1")
@@ -48,7 +46,7 @@ def series(records: list[dict[str, Any]], split: str, key: str) -> tuple[list[in
 
 def draw_run(records: list[dict[str, Any]], dest: Path, title: str) -> None:
     """curves.png: loss (training and validation), the other validation metrics, the lr."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, (losses, others, lr) = plt.subplots(3, 1, figsize=(7, 8), sharex=True)
     losses.plot(*series(records, "train", "loss"), label="training loss", lw=1)
     losses.plot(*series(records, "val", "val_loss"), "o-", label="validation loss", ms=3)
@@ -66,13 +64,13 @@ def draw_run(records: list[dict[str, Any]], dest: Path, title: str) -> None:
             axes.legend(loc="best", fontsize="small")
         axes.grid(alpha=0.3)
     figure.suptitle(title, fontsize="medium")
-    _save(figure, dest)
+    save_figure(figure, dest)
 
 
 def draw_overlay(runs: Sequence[tuple[str, list[dict[str, Any]]]], metric: str,
                  dest: Path) -> None:
     """One metric of several runs on one axis, each labelled."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(8, 5))
     split = "train" if metric in ("loss", "lr") else "val"
     for label, records in runs:
@@ -82,7 +80,7 @@ def draw_overlay(runs: Sequence[tuple[str, list[dict[str, Any]]]], metric: str,
     axes.set_ylabel(metric)
     axes.grid(alpha=0.3)
     axes.legend(loc="best", fontsize="small")
-    _save(figure, dest)
+    save_figure(figure, dest)
 
 
 def terminal_curve(records: list[dict[str, Any]], width: int = 72, height: int = 14) -> str:
@@ -101,21 +99,3 @@ def terminal_curve(records: list[dict[str, Any]], width: int = 72, height: int =
     plotext.theme("clear")
     plotext.xlabel("step")
     return plotext.build()
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(figure: Any, dest: Path) -> None:
-    buffer = io.BytesIO()
-    figure.tight_layout()
-    figure.savefig(buffer, format="png", dpi=100)
-    figure.clf()
-    _pyplot().close(figure)
-    write_bytes(dest, lambda handle: handle.write(buffer.getvalue()))
