@@ -25,6 +25,6 @@ SIGNALS = ("hidden", "cell", "input", "forget", "output", "update", "reset")
 CELL_SIGNALS = {"rnn": ("hidden",), "lstm": ("hidden", "cell", "input", "forget", "output"),
                 "gru": ("hidden", "update", "reset")}
 GATES = ("input", "forget", "output", "update", "reset")
-INSPECT_FORMATS = ("text", "json", "html")
+INSPECT_FORMATS = ("text", "json", "html")  # inspect, explain
 PLOT_METRICS = ("loss", "lr", "val_loss", "val_perplexity", "val_bits", "val_accuracy",
                 "val_macro_f1")

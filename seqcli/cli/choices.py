@@ -29,7 +29,7 @@ ClassifyFormat = _enum("ClassifyFormat", choices.CLASSIFY_FORMATS)
 Signal = _enum("Signal", choices.SIGNALS)
 InspectFormat = _enum("InspectFormat", choices.INSPECT_FORMATS)
 PlotMetric = _enum("PlotMetric", choices.PLOT_METRICS)
-ExplainFormat = _enum("ExplainFormat", choices.TEXT_FORMATS)
+ExplainFormat = _enum("ExplainFormat", choices.INSPECT_FORMATS)
 
 
 def value(choice: Enum | None) -> str | None:

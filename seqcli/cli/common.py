@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from seqcli.atomic import write_text
 from seqcli.locations import Locations, from_environment
 
 
@@ -48,3 +50,15 @@ def print_json(document: Any) -> None:
     """Write one JSON document to stdout (no rich markup, no wrapping)."""
     sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
     sys.stdout.flush()
+
+
+def emit(out: Path | None, *, document: Any = None, page: str | None = None) -> None:
+    """A JSON document or an HTML page: to stdout, or written whole (atomically) to `out`."""
+    if out is None:
+        if page is None:
+            print_json(document)
+        else:
+            sys.stdout.write(page)
+        return
+    write_text(out, page if page is not None else json.dumps(document, indent=2) + "\n")
+    err_console.print(f"wrote {out}", highlight=False, markup=False)

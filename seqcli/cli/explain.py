@@ -12,9 +12,11 @@ from rich.text import Text
 
 from seqcli.api import load
 from seqcli.classify.explain import Explanation
+from seqcli.classify.explain_views import attribution_colour, html_page, largest_score, pieces
 from seqcli.cli.choices import Device, ExplainFormat, Precision
-from seqcli.cli.common import locations, out_console, print_json
+from seqcli.cli.common import emit, locations, out_console
 from seqcli.data.inputs import STDIN, check_sources, iter_inputs
+from seqcli.errors import UsageError
 from seqcli.runs import newest_run
 
 
@@ -23,7 +25,8 @@ def explain(
     model: Annotated[Optional[Path], typer.Option("--model", help="Run directory (default: the newest classifier run).")] = None,
     label: Annotated[Optional[str], typer.Option("--label", help="Explain this label (default: the predicted one).")] = None,
     steps: Annotated[int, typer.Option("--steps", help="Integration steps; more when the reported gap is large.")] = 50,
-    format: Annotated[ExplainFormat, typer.Option("--format", help="text or json.")] = ExplainFormat.text,
+    format: Annotated[ExplainFormat, typer.Option("--format", help="text | json | html.")] = ExplainFormat.text,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the page (or document) here instead of stdout.")] = None,
     device: Annotated[Device, typer.Option("--device", help="auto | cpu | cuda | mps.")] = Device.auto,
     precision: Annotated[Precision, typer.Option("--precision", help="auto | fp32 | bf16 | fp16.")] = Precision.auto,
 ) -> None:
@@ -32,8 +35,14 @@ def explain(
                device=device.value, precision=precision.value)
     results = run.explain(_read(texts), label=label, steps=steps)
     if format == ExplainFormat.json:
-        print_json({"run_dir": str(run.path), "explanations": [r.to_dict() for r in results]})
+        emit(out, document={"run_dir": str(run.path),
+                            "explanations": [r.to_dict() for r in results]})
         return
+    if format == ExplainFormat.html:
+        emit(out, page=html_page(results, f"seqcli explain: {run.path}"))
+        return
+    if out is not None:
+        raise UsageError("--out writes a json or html document; add --format json or html")
     for result in results:
         _print(result, plain="NO_COLOR" in os.environ)
 
@@ -53,13 +62,9 @@ def _print(result: Explanation, plain: bool) -> None:
         out_console.print("\n".join(f"{t['token']!r}\t{t['score']:+.4f}" for t in result.tokens),
                           highlight=False, markup=False)
         return
-    top = max((abs(t["score"]) for t in result.tokens), default=1.0) or 1.0
-    line, end = Text(), 0
-    for token in result.tokens:
-        line.append(result.text[end:token["start"]])
-        fade = round(255 * (1 - min(1.0, abs(token["score"]) / top)))
-        rgb = (fade, 255, fade) if token["score"] >= 0 else (255, fade, fade)
-        line.append(token["token"], style=f"black on rgb{rgb}")
-        end = token["end"]
-    line.append(result.text[end:])
+    largest, line = largest_score(result), Text()
+    for piece, token in pieces(result):
+        style = None if token is None else \
+            f"black on rgb{attribution_colour(token['score'], largest)}"
+        line.append(piece, style=style)
     out_console.print(line)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -12,9 +10,8 @@ import typer
 from rich.text import Text
 
 from seqcli.api import load
-from seqcli.atomic import write_text
 from seqcli.cli.choices import Device, InspectFormat, Precision, Signal
-from seqcli.cli.common import err_console, locations, out_console, print_json
+from seqcli.cli.common import emit, err_console, locations, out_console
 from seqcli.data.text import read_text
 from seqcli.errors import UsageError
 from seqcli.lm.inspect import Inspection
@@ -42,9 +39,11 @@ def inspect(
     result = run.inspect(content, layer=layer, signal=signal.value, units=unit, top=top)
     if format == InspectFormat.json:
         document = {"run_dir": str(run.path), **result.to_dict()}
-        _emit(out, document=document)
+        emit(out, document=document)
     elif format == InspectFormat.html:
-        _emit(out, page=html_page(result, f"seqcli inspect: {run.path}"))
+        emit(out, page=html_page(result, f"seqcli inspect: {run.path}"))
+    elif out is not None:
+        raise UsageError("--out writes a json or html document; add --format json or html")
     else:
         _print_text(result)
 
@@ -57,17 +56,6 @@ def _content(sources: list[Path] | None, text: str | None) -> str:
     if not sources:
         raise UsageError("give a text to inspect: --text \"...\" or a file")
     return "".join(read_text(path) for path in sources)
-
-
-def _emit(out: Path | None, *, document: dict | None = None, page: str | None = None) -> None:
-    if out is None:
-        if document is not None:
-            print_json(document)
-        else:
-            sys.stdout.write(page)
-        return
-    write_text(out, page if page is not None else json.dumps(document, indent=2) + "\n")
-    err_console.print(f"wrote {out}", highlight=False, markup=False)
 
 
 def _print_text(result: Inspection) -> None:

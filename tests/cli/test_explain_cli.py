@@ -51,3 +51,22 @@ def test_refusals_are_one_line(classifier, tiny_corpus, tmp_path):
                                      str(next((tmp_path / "runs").iterdir()))], env=env)
     assert wrong.exit_code == 2 and "needs a classifier run" in wrong.stderr
     assert explain_cli.explain.__doc__.startswith("Score each token")
+
+
+def test_html_page_is_self_contained_with_scores_on_hover(classifier, tmp_path):
+    root, env = classifier
+    page_file = tmp_path / "why.html"
+    result = CliRunner().invoke(app, ["explain", "a wonderful <film>", "an awful mess",
+                                      "--format", "html", "--out", str(page_file)], env=env)
+    assert result.exit_code == 0, result.output
+    page = page_file.read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.count("<h2>") == 2
+    assert not re.search(r"(src|href)=", page)  # no external assets
+    assert "&lt;" in page and "<film>" not in page  # the text is escaped
+    assert re.search(r'title="wonderful: [-+]\d\.\d{4}"', page)
+    doc = CliRunner().invoke(app, ["explain", "a wonderful film", "--format", "json", "--out",
+                                   str(tmp_path / "why.json")], env=env)
+    assert doc.exit_code == 0
+    assert json.loads((tmp_path / "why.json").read_text())["explanations"][0]["label"]
+    text_out = CliRunner().invoke(app, ["explain", "x", "--out", str(tmp_path / "t")], env=env)
+    assert text_out.exit_code == 2 and "add --format json or html" in text_out.stderr
