@@ -33,6 +33,12 @@ class ModelConfig:
     tie_weights: bool = False
     pooling: str = "max"  # classifier only
     subwords: int = 0  # classifier: character n-gram hash buckets per token (0: off)
+    # AWD-LSTM's regularisers (models/dropouts.py); drop_mult scales every dropout rate.
+    input_dropout: float | None = None  # on the embeddings; None: as `dropout`
+    embedding_dropout: float = 0.0  # whole words dropped from the embedding matrix
+    weight_drop: float = 0.0  # DropConnect on the hidden-to-hidden matrices
+    locked_dropout: bool = False  # one dropout mask per sequence, shared across time
+    drop_mult: float = 1.0
 
 
 @dataclass(frozen=True)

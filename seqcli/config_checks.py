@@ -86,8 +86,18 @@ def _check_counts(m: Any, d: Any, t: Any) -> None:
 
 def _check_fractions(run: Any) -> None:
     m, d, t = run.model, run.data, run.train
-    if not 0.0 <= m.dropout < 1.0:
-        raise ConfigError(f"--dropout must be in [0, 1); got {m.dropout!r}")
+    if not _finite(m.drop_mult) or m.drop_mult < 0:
+        raise ConfigError(f"--drop-mult must be a number >= 0; got {m.drop_mult!r}")
+    for name, value in (("--dropout", m.dropout), ("--input-dropout", m.input_dropout),
+                        ("--embedding-dropout", m.embedding_dropout),
+                        ("--weight-drop", m.weight_drop)):
+        if value is None:
+            continue
+        if not _finite(value) or not 0.0 <= value < 1.0:
+            raise ConfigError(f"{name} must be in [0, 1); got {value!r}")
+        if value * m.drop_mult >= 1.0:
+            raise ConfigError(f"{name} {value:g} times --drop-mult {m.drop_mult:g} reaches 1: "
+                              "every unit would be dropped")
     if not 0.0 < d.val_fraction < 1.0:
         raise ConfigError(f"--val-fraction must be in (0, 1); got {d.val_fraction!r}")
     if t.weight_decay < 0 or t.warmup_steps < 0 or d.min_frequency < 1:

@@ -21,6 +21,7 @@ from captum.attr import IntegratedGradients
 
 from seqcli.classify.encoding import encode_for_model
 from seqcli.errors import UsageError
+from seqcli.models.dropouts import dropouts_off
 from seqcli.runs import LoadedRun
 
 MAX_STEPS = 1000
@@ -87,20 +88,10 @@ def _tokens(run: LoadedRun, text: str, scores: list[float]) -> list[dict]:
 @contextlib.contextmanager
 def _without_dropout(model: torch.nn.Module) -> Iterator[None]:
     """Training mode (for cuDNN's backward) with every dropout off; restored after."""
-    layers = [m for m in model.modules() if isinstance(m, torch.nn.Dropout)]
-    stacks = [m for m in model.modules() if isinstance(getattr(m, "dropout", None), float)]
-    saved = [m.p for m in layers], [m.dropout for m in stacks]  # between stacked layers
     was_training = model.training
     try:
-        for m in layers:
-            m.p = 0.0
-        for m in stacks:
-            m.dropout = 0.0
-        model.train()
-        yield
+        with dropouts_off(model):
+            model.train()
+            yield
     finally:
-        for m, p in zip(layers, saved[0]):
-            m.p = p
-        for m, p in zip(stacks, saved[1]):
-            m.dropout = p
         model.train(was_training)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from seqcli.config import RunConfig
+from seqcli.config import ModelConfig, RunConfig
 from seqcli.models.classifier import Classifier
 from seqcli.models.language_model import LanguageModel
 
@@ -12,11 +12,22 @@ from seqcli.models.language_model import LanguageModel
 def build_model(config: RunConfig, vocab_size: int, num_classes: int = 0) -> nn.Module:
     """Flat config fields become the module's torch.nn-style arguments."""
     m = config.model
+    rates = dropout_rates(m)
     if config.task == "lm":
         return LanguageModel(vocab_size, m.embedding_size, m.hidden_size, cell=m.cell,
-                             num_layers=m.num_layers, dropout=m.dropout, impl=m.impl,
-                             tie_weights=m.tie_weights)
+                             num_layers=m.num_layers, impl=m.impl, tie_weights=m.tie_weights,
+                             locked=m.locked_dropout, **rates)
     return Classifier(vocab_size, m.embedding_size, m.hidden_size, num_classes, cell=m.cell,
-                      num_layers=m.num_layers, dropout=m.dropout, impl=m.impl,
-                      bidirectional=m.bidirectional, pooling=m.pooling,
-                      subword_buckets=m.subwords)
+                      num_layers=m.num_layers, impl=m.impl, bidirectional=m.bidirectional,
+                      pooling=m.pooling, subword_buckets=m.subwords, locked=m.locked_dropout,
+                      **rates)
+
+
+def dropout_rates(m: ModelConfig) -> dict[str, float | None]:
+    """The model's dropout rates, each scaled by drop_mult (one knob for all, as ULMFiT)."""
+    def scaled(rate: float | None) -> float | None:
+        return None if rate is None else rate * m.drop_mult
+
+    return {"dropout": scaled(m.dropout), "input_dropout": scaled(m.input_dropout),
+            "embedding_dropout": scaled(m.embedding_dropout),
+            "weight_drop": scaled(m.weight_drop)}

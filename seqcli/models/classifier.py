@@ -27,6 +27,7 @@ from torch import Tensor, nn
 
 from seqcli.choices import POOLINGS
 from seqcli.data.tokenizers import PAD_ID
+from seqcli.models.dropouts import embed, sequence_dropout
 from seqcli.models.zoo import build_recurrent
 
 
@@ -60,8 +61,9 @@ class Classifier(nn.Module):
     def __init__(self, vocab_size: int, embedding_size: int, hidden_size: int,
                  num_classes: int, *, cell: str = "lstm", num_layers: int = 1,
                  dropout: float = 0.0, impl: str = "fused", bidirectional: bool = False,
-                 pooling: str = "max", embedding_dropout: float | None = None,
-                 subword_buckets: int = 0):
+                 pooling: str = "max", input_dropout: float | None = None,
+                 subword_buckets: int = 0, embedding_dropout: float = 0.0,
+                 weight_drop: float = 0.0, locked: bool = False):
         super().__init__()
         if num_classes < 2:
             raise ValueError(f"a classifier needs at least 2 classes, got {num_classes}")
@@ -78,10 +80,11 @@ class Classifier(nn.Module):
             nn.init.zeros_(self.subword_embedding.weight)
         # Dropout on the embeddings regularises the largest, most overfit-prone parameter
         # block; by default it is as strong as the dropout before the output layer.
-        self.embedding_dropout = nn.Dropout(dropout if embedding_dropout is None
-                                            else embedding_dropout)
+        self.input_dropout = dropout if input_dropout is None else input_dropout
+        self.embedding_dropout, self.locked = embedding_dropout, locked
         self.recurrent = build_recurrent(impl, cell, embedding_size, hidden_size, num_layers,
-                                         dropout if num_layers > 1 else 0.0, bidirectional)
+                                         dropout if num_layers > 1 else 0.0, bidirectional,
+                                         weight_drop=weight_drop, locked=locked)
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(self.directions * hidden_size, num_classes)
 
@@ -99,7 +102,7 @@ class Classifier(nn.Module):
     def embed(self, x: Tensor, ngrams: Tensor | None = None) -> Tensor:
         """Ids [B, T] (and n-gram buckets [B, T, K]) -> embeddings [B, T, E], before dropout:
         where adversarial training perturbs the input (seqcli/training/classify_task.py)."""
-        embedded = self.embedding(x)
+        embedded = embed(self.embedding, x, self.embedding_dropout, self.training)
         if self.subword_embedding is None:
             return embedded
         if ngrams is None:
@@ -109,7 +112,7 @@ class Classifier(nn.Module):
 
     def classify_embedded(self, embedded: Tensor, lengths: Tensor) -> Tensor:
         """Embeddings [B, T, E] of texts with these lengths -> logits [B, C]."""
-        emb = self.embedding_dropout(embedded)
+        emb = sequence_dropout(embedded, self.input_dropout, self.training, self.locked)
         out = self.recurrent.outputs(emb, lengths)                 # [B, T, D*H]
         pooled = pool(out, lengths, self.pooling, self.directions)  # [B, D*H]
         return self.output(self.dropout(pooled))                   # [B, C]

@@ -25,11 +25,12 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from seqcli.errors import UsageError
 from seqcli.models.cells import State
+from seqcli.models.dropouts import drop_hidden_weights, hidden_weight_names, sequence_dropout
 from seqcli.models.recurrent import (WEIGHT_NAMES, check_arguments, gather_time, layer_suffix,
                                      reverse_index)
 
@@ -71,11 +72,15 @@ class FusedRecurrent(nn.Module):
         num_layers: int = 1,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        weight_drop: float = 0.0,
+        locked: bool = False,
     ) -> None:
         super().__init__()
-        check_arguments(cell, input_size, hidden_size, num_layers, dropout)
+        check_arguments(cell, input_size, hidden_size, num_layers, dropout, weight_drop)
         self.cell, self.input_size, self.hidden_size = cell, input_size, hidden_size
         self.num_layers, self.dropout, self.bidirectional = num_layers, dropout, bidirectional
+        self.weight_drop, self.locked = weight_drop, locked
+        self.directions = 2 if bidirectional else 1
         self.rnn = _torch_module(
             cell, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
             # torch.nn warns about dropout with one layer; it has no effect there anyway.
@@ -91,7 +96,12 @@ class FusedRecurrent(nn.Module):
         if lengths is None:
             if x.shape[1] == 1 and self._step_is_cheaper(x):
                 return self._single_step(x, state)
+            if self._regularised():
+                return self._layered(x, state, self._dropped_weights())
             return self.rnn(x, state)
+        if self._regularised():
+            raise UsageError("weight drop and locked dropout between layers need whole "
+                             "sequences (no lengths) or outputs(x, lengths)")
         # pack_padded_sequence wants lengths on the CPU; it sorts and unsorts for us.
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         output, state = self.rnn(packed, state)
@@ -107,25 +117,68 @@ class FusedRecurrent(nn.Module):
         its length (padding left in place), then is reversed back. Outputs at padded steps
         are set to zero, as with packing.
         """
-        if x.device.type != "cpu":  # cuDNN has packed kernels (see the module docstring)
+        if x.device.type != "cpu" and not self._regularised():  # cuDNN has packed kernels
             return self.forward(x, None, lengths)[0]
+        dropped = self._dropped_weights()
         lengths = lengths.to(x.device)
         keep = (torch.arange(x.shape[1], device=x.device) < lengths.unsqueeze(1)).unsqueeze(-1)
         x = torch.where(keep, x, 0.0)  # keep: [B, T, 1]
         index = reverse_index(lengths, x.shape[1]) if self.bidirectional else None
         for layer in range(self.num_layers):
-            halves = [self._padded_pass(x, layer, reverse=False)]
+            halves = [self._padded_pass(x, layer, False, dropped)]
             if index is not None:
-                reversed_out = self._padded_pass(gather_time(x, index), layer, reverse=True)
+                reversed_out = self._padded_pass(gather_time(x, index), layer, True, dropped)
                 halves.append(gather_time(reversed_out, index))
             x = halves[0] if len(halves) == 1 else torch.cat(halves, dim=-1)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, training=True)
+                x = sequence_dropout(x, self.dropout, True, self.locked)
         return torch.where(keep, x, 0.0)
 
-    def _padded_pass(self, x: Tensor, layer: int, reverse: bool) -> Tensor:
+    def _regularised(self) -> bool:
+        """Training with weight drop, or with locked dropout between layers: then the layers
+        run one by one through torch's sequence functions (the same fused kernels) on the
+        masked weights, since nn.LSTM itself takes neither."""
+        return self.training and (self.weight_drop > 0 or (
+            self.locked and self.dropout > 0 and self.num_layers > 1))
+
+    def _dropped_weights(self) -> dict[str, Tensor]:
+        return drop_hidden_weights(lambda name: getattr(self.rnn, name),
+                                   hidden_weight_names(self.num_layers, self.directions),
+                                   self.weight_drop, self.training)
+
+    def _layer_weights(self, layer: int, reverse: bool, dropped: dict[str, Tensor]) -> list[Tensor]:
+        suffix = layer_suffix(layer, reverse)
+        return [dropped.get(name + suffix, getattr(self.rnn, name + suffix))
+                for name in WEIGHT_NAMES]
+
+    def _layered(self, x: Tensor, state: State | None,
+                 dropped: dict[str, Tensor]) -> tuple[Tensor, State]:
+        """forward(x, state) layer by layer: see `_regularised`."""
+        if state is None:
+            h = x.new_zeros(self.num_layers * self.directions, x.shape[0], self.hidden_size)
+            state = (h, torch.zeros_like(h)) if self.cell == "lstm" else h
+        h0, c0 = state if self.cell == "lstm" else (state, None)
+        finals_h, finals_c = [], []
+        for layer in range(self.num_layers):
+            rows = slice(layer * self.directions, (layer + 1) * self.directions)
+            params = [w for d in range(self.directions)
+                      for w in self._layer_weights(layer, d == 1, dropped)]
+            hx = [h0[rows], c0[rows]] if c0 is not None else h0[rows]
+            result = _SEQUENCE_FUNCTIONS[self.cell](x, hx, params, True, 1, 0.0, True,
+                                                    self.bidirectional, True)
+            x = result[0]
+            finals_h.append(result[1])
+            if c0 is not None:
+                finals_c.append(result[2])
+            if self.dropout > 0 and layer < self.num_layers - 1:
+                x = sequence_dropout(x, self.dropout, True, self.locked)
+        h_n = torch.cat(finals_h)
+        return x, ((h_n, torch.cat(finals_c)) if c0 is not None else h_n)
+
+    def _padded_pass(self, x: Tensor, layer: int, reverse: bool,
+                     dropped: dict[str, Tensor]) -> Tensor:
         """One layer, one direction, forward in time over x [B, T, F] from zeros -> [B, T, H]."""
-        params = [getattr(self.rnn, name + layer_suffix(layer, reverse)) for name in WEIGHT_NAMES]
+        params = self._layer_weights(layer, reverse, dropped)
         h0 = x.new_zeros(1, x.shape[0], self.hidden_size)
         hx = [h0, torch.zeros_like(h0)] if self.cell == "lstm" else h0
         # The function torch.nn.LSTM/GRU/RNN itself calls, here for a single layer and direction.

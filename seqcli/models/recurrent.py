@@ -18,7 +18,9 @@ Forward contract, shared by ``ScratchRecurrent`` (here) and ``FusedRecurrent`` (
     outputs(x, lengths) -> output   the same output from zero states, without the final state
              (all a many-to-one model needs; the fused form computes it faster that way).
 
-Dropout (``dropout`` > 0) applies to each layer's output except the last, in training only.
+Dropout (``dropout`` > 0) applies to each layer's output except the last, in training only;
+with ``locked`` one mask per sequence serves every time step. ``weight_drop`` > 0 applies
+DropConnect to the hidden-to-hidden matrices in training (see dropouts.py).
 Both modules have state_dict keys identical to torch.nn.RNN/LSTM/GRU (``weight_ih_l0``,
 ``bias_hh_l1_reverse``...), so weights move between them with ``load_state_dict``.
 
@@ -31,11 +33,11 @@ matmul). ``step_by_step`` keeps the plain autograd loop as the reference it is t
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqcli.errors import UsageError
 from seqcli.models.cells import CELLS, State, init_uniform_, project_input
+from seqcli.models.dropouts import drop_hidden_weights, hidden_weight_names, sequence_dropout
 from seqcli.models.unroll import unroll
 
 # Parameter names per layer/direction, in torch.nn's order (so parameters() align too).
@@ -43,7 +45,8 @@ WEIGHT_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 def check_arguments(
-    cell: str, input_size: int, hidden_size: int, num_layers: int, dropout: float
+    cell: str, input_size: int, hidden_size: int, num_layers: int, dropout: float,
+    weight_drop: float = 0.0,
 ) -> None:
     """Reject constructor arguments that can never work, with the same message for both forms."""
     if cell not in CELLS:
@@ -52,8 +55,9 @@ def check_arguments(
                         ("num_layers", num_layers)):
         if value < 1:
             raise UsageError(f"{name} must be a positive integer, got {value}")
-    if not 0.0 <= dropout < 1.0:
-        raise UsageError(f"dropout must be in [0, 1), got {dropout}")
+    for name, value in (("dropout", dropout), ("weight_drop", weight_drop)):
+        if not 0.0 <= value < 1.0:
+            raise UsageError(f"{name} must be in [0, 1), got {value}")
 
 
 def layer_suffix(layer: int, reverse: bool) -> str:
@@ -102,11 +106,14 @@ class ScratchRecurrent(nn.Module):
         num_layers: int = 1,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        weight_drop: float = 0.0,
+        locked: bool = False,
     ) -> None:
         super().__init__()
-        check_arguments(cell, input_size, hidden_size, num_layers, dropout)
+        check_arguments(cell, input_size, hidden_size, num_layers, dropout, weight_drop)
         self.cell, self.input_size, self.hidden_size = cell, input_size, hidden_size
         self.num_layers, self.dropout, self.bidirectional = num_layers, dropout, bidirectional
+        self.weight_drop, self.locked = weight_drop, locked
         self.num_directions = 2 if bidirectional else 1
         self._step = CELLS[cell].step_fn
         gates = CELLS[cell].num_gates * hidden_size
@@ -124,7 +131,8 @@ class ScratchRecurrent(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"{self.cell}, {self.input_size}, {self.hidden_size}, num_layers="
-                f"{self.num_layers}, dropout={self.dropout}, bidirectional={self.bidirectional}")
+                f"{self.num_layers}, dropout={self.dropout}, bidirectional={self.bidirectional}"
+                f", weight_drop={self.weight_drop}, locked={self.locked}")
 
     def zero_state(self, x: Tensor) -> State:
         """The state ``state=None`` stands for, for a batch ``x`` [B, T, input_size]."""
@@ -146,16 +154,21 @@ class ScratchRecurrent(nn.Module):
             # Zero the padding so its contents (even NaN) cannot reach values or gradients.
             x = torch.where(keep.unsqueeze(-1), x, 0.0)
         finals: list[State] = []
+        dropped = drop_hidden_weights(
+            lambda name: getattr(self, name),
+            hidden_weight_names(self.num_layers, self.num_directions), self.weight_drop,
+            self.training)
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(self.num_directions):
                 row = layer * self.num_directions + direction
-                out, final = self._direction(x, rows[row], layer, direction == 1, lengths, keep)
+                out, final = self._direction(x, rows[row], layer, direction == 1, lengths, keep,
+                                             dropped)
                 outputs.append(out)
                 finals.append(final)
             x = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, training=True)
+                x = sequence_dropout(x, self.dropout, True, self.locked)
         return x, self._stack(finals)
 
     def outputs(self, x: Tensor, lengths: Tensor) -> Tensor:
@@ -164,11 +177,14 @@ class ScratchRecurrent(nn.Module):
 
     def _direction(
         self, x: Tensor, state: State, layer: int, reverse: bool,
-        lengths: Tensor | None, keep: Tensor | None,
+        lengths: Tensor | None, keep: Tensor | None, dropped: dict[str, Tensor],
     ) -> tuple[Tensor, State]:
-        """Run one layer in one direction over x [B, T, F] -> ([B, T, H], final state)."""
-        weight_ih, weight_hh, bias_ih, bias_hh = (
-            getattr(self, name + layer_suffix(layer, reverse)) for name in WEIGHT_NAMES)
+        """Run one layer in one direction over x [B, T, F] -> ([B, T, H], final state);
+        `dropped` holds weight-dropped hidden matrices by name (empty when off)."""
+        suffix = layer_suffix(layer, reverse)
+        weight_ih, weight_hh, bias_ih, bias_hh = (getattr(self, name + suffix)
+                                                  for name in WEIGHT_NAMES)
+        weight_hh = dropped.get("weight_hh" + suffix, weight_hh)
         index = None
         if reverse:
             # Reversing within each length turns the reverse pass into a forward one whose

@@ -36,6 +36,7 @@ DRY_RUNS = {
                       "d2l-timemachine", "--extra", "--max-steps 1"],
     "mr_cv.py": ["--dry-run", "--only", "1,10", "--jobs", "2", "--", "--max-steps", "1"],
     "sst2.py": ["--dry-run", "--threads", "1", "--", "--max-steps", "1"],
+    "reference_lm.py": ["--minutes", "0.005", "--corpus", str(ROOT / "README.md")],
 }
 SEQCLI = [sys.executable, "-m", "seqcli"]
 MR_TEXTS = 10_662

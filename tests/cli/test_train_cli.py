@@ -55,3 +55,17 @@ def test_recipe_flags_refused_for_language_models(tiny_corpus, runs_dir):
                                       "--word-dropout", "0.2"])
     assert result.exit_code == 2
     assert "--word-dropout trains classifiers" in result.stderr
+
+
+def test_awd_regularisers_from_the_command_line(tiny_corpus, tmp_path, runs_dir):
+    result = CliRunner().invoke(app, [
+        "train", "--corpus", str(tiny_corpus), "--hidden", "8", "--embedding", "8",
+        "--max-steps", "3", "--weight-drop", "0.3", "--locked-dropout", "--embedding-dropout",
+        "0.1", "--input-dropout", "0.4", "--drop-mult", "0.5", "--format", "json",
+        "--out", str(tmp_path / "awd")])
+    assert result.exit_code == 0, result.output
+    model = json.loads((tmp_path / "awd" / "config.json").read_text())["config"]["model"]
+    assert (model["weight_drop"], model["locked_dropout"], model["drop_mult"]) == (0.3, True, 0.5)
+    bad = CliRunner().invoke(app, ["train", "--corpus", str(tiny_corpus), "--weight-drop", "1"])
+    assert bad.exit_code == 2 and "--weight-drop must be in [0, 1)" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1

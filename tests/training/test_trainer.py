@@ -20,7 +20,10 @@ from seqcli.training.trainer import Trainer
 from tests.conftest import tiny_text
 
 
-def make(run_dir, partition="sequential", cell="lstm", **train):
+AWD = dict(weight_drop=0.3, locked_dropout=True, embedding_dropout=0.1, input_dropout=0.3)
+
+
+def make(run_dir, partition="sequential", cell="lstm", model=None, **train):
     torch.manual_seed(0)
     text = tiny_text()
     train_text, val_text = split_text(text, 0.1)
@@ -30,7 +33,8 @@ def make(run_dir, partition="sequential", cell="lstm", **train):
                   batch_size=4, seq_len=16, partition=partition, seed=5)
     config = RunConfig()
     config = RunConfig(model=config.model.__class__(cell=cell, num_layers=2, hidden_size=24,
-                                                    embedding_size=8, dropout=0.2))
+                                                    embedding_size=8, dropout=0.2,
+                                                    **(model or {})))
     model = build_model(config, tok.vocab_size)
     settings = dict(epochs=50, max_steps=40, eval_every=10, lr=1e-2, warmup_steps=3)
     settings.update(train)
@@ -52,20 +56,22 @@ class StopAt(Reporter):
             self.trainer.request_stop()
 
 
-@pytest.mark.parametrize("partition,ema", [("sequential", 0.0), ("random", 0.0),
-                                           ("sequential", 0.9)])
-def test_resumed_run_matches_uninterrupted_run(tmp_path, partition, ema):
-    full = make(tmp_path / "full", partition, ema=ema)
+@pytest.mark.parametrize("partition,ema,model", [("sequential", 0.0, None),
+                                                 ("random", 0.0, None),
+                                                 ("sequential", 0.9, None),
+                                                 ("sequential", 0.0, AWD)])
+def test_resumed_run_matches_uninterrupted_run(tmp_path, partition, ema, model):
+    full = make(tmp_path / "full", partition, model=model, ema=ema)
     summary = full.fit()
     assert summary["steps"] == 40 and summary["stopped_by"] == "max_steps"
 
-    part = make(tmp_path / "part", partition, ema=ema)
+    part = make(tmp_path / "part", partition, model=model, ema=ema)
     part.reporter = StopAt(20)
     part.reporter.trainer = part
     stopped = part.fit()
     assert stopped["stopped_by"] == "interrupted" and stopped["steps"] == 20
 
-    resumed = make(tmp_path / "part", partition, ema=ema)
+    resumed = make(tmp_path / "part", partition, model=model, ema=ema)
     resumed.restore(ckpt.load_checkpoint(tmp_path / "part" / ckpt.LAST_FILE))
     final = resumed.fit()
     assert final["steps"] == 40
