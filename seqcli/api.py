@@ -21,7 +21,7 @@ from seqcli.classify.evaluate import evaluate_classifier
 from seqcli.classify.explain import Explanation, explain
 from seqcli.classify.predict import Prediction, predict
 from seqcli.config import (RunConfig, SampleConfig, config_from_toml, default_config,
-                           flat_overrides, load_toml, with_overrides)
+                           flat_overrides, load_toml)
 from seqcli.errors import UsageError
 from seqcli.lm.evaluate import evaluate_language_model
 from seqcli.lm.generate import generate_texts
@@ -135,7 +135,7 @@ def train(*, task: str | None = None, config: str | Path | None = None,
     locations = from_environment(os.environ, runs=runs, data=data_dir, cache=cache)
     base = config_from_toml(load_toml(Path(config)), task) if config is not None \
         else default_config(task or "lm")
-    run_config = with_overrides(base, flat_overrides(settings))
+    run_config = pipeline.fresh_config(base, flat_overrides(settings))
     summary = pipeline.train(run_config, locations, out=None if out is None else Path(out),
                              reporter=make_reporter(run_config, progress, console),
                              console=_console(progress, console))

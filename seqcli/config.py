@@ -81,6 +81,8 @@ class TrainConfig:
     adversarial: float = 0.0  # classifier: adversarial embedding perturbation, relative size
     word_dropout: float = 0.0  # classifier: share of training tokens replaced by [UNK]
     label_smoothing: float = 0.0  # classifier: cross-entropy label smoothing
+    init_from: str | None = None  # classifier: a language-model run whose encoder it starts from
+    pretrain_minutes: float = 0.0  # classifier: first train such an LM on its own training texts
 
 
 @dataclass(frozen=True)

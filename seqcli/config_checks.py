@@ -129,5 +129,18 @@ def _check_combinations(run: Any) -> None:
                           "drop --bidirectional or use --task classify")
     if m.tie_weights and m.embedding_size != m.hidden_size:
         raise ConfigError("--tie-weights needs --embedding equal to --hidden")
+    if t.init_from and run.task != "classify":
+        raise ConfigError("--init-from starts a classifier from a language model's encoder; "
+                          "use it with --task classify")
+    if not _finite(t.pretrain_minutes) or t.pretrain_minutes < 0:
+        raise ConfigError(f"--pretrain-minutes must be a number >= 0; got {t.pretrain_minutes!r}")
+    if t.pretrain_minutes and run.task != "classify":
+        raise ConfigError("--pretrain-minutes pretrains a classifier's encoder; use it with "
+                          "--task classify")
+    if t.pretrain_minutes and t.embeddings:
+        raise ConfigError("--pretrain-minutes and --embeddings both fill the embedding; "
+                          "choose one")
+    if t.init_from and t.embeddings:
+        raise ConfigError("--init-from and --embeddings both fill the embedding; choose one")
 
 

@@ -14,9 +14,11 @@ from typing import Any
 import torch
 from rich.console import Console
 
-from seqcli.atomic import remove_stale_temps
+from seqcli.atomic import remove_stale_temps, write_text
 from seqcli.choices import MAX_SEED
 from seqcli.classify.prepare import prepare_classify
+from seqcli.classify.splits import load_splits
+from seqcli.classify.transfer import encoder_overrides, pretrain_config, pretrain_overrides
 from seqcli.config import RunConfig, resume_conflicts, with_overrides
 from seqcli.data.tokenizers import Tokenizer, load_tokenizer
 from seqcli.device import Placement, place
@@ -32,6 +34,7 @@ from seqcli.training.reporting import Reporter
 from seqcli.training.task import Prepared
 from seqcli.training.trainer import Trainer
 
+PRETRAIN_TEXTS = "pretrain-texts.txt"  # in the pretrained LM's run directory
 PREPARERS = {"lm": prepare_lm, "classify": prepare_classify}
 
 
@@ -49,6 +52,8 @@ def train(config: RunConfig, locations: Locations, *, out: Path | None = None,
     In a data-parallel run every rank prepares the same data and model; rank 0 alone creates
     and writes the run directory.
     """
+    if config.task == "classify" and config.train.pretrain_minutes and not config.train.init_from:
+        config = _pretrain(config, locations, console, group)
     placement = place(local_device(group, config.train.device), config.train.precision)
     torch.manual_seed(config.train.seed)
     prepared = prepare(config, locations, None, console)
@@ -92,6 +97,44 @@ def _seed_rank(seed: int, group: Group) -> None:
     """Each rank its own dropout masks (rank 0 keeps the one-process stream)."""
     if group.rank:
         torch.manual_seed((seed * 1009 + group.rank) % MAX_SEED)
+
+
+def fresh_config(base: RunConfig, given: dict[tuple[str, str], Any]) -> RunConfig:
+    """A new run's settings: `base` (the task's defaults or a TOML file), then `given`; a
+    classifier with --init-from takes its encoder's settings from that language model."""
+    init_from = given.get(("train", "init_from"), base.train.init_from)
+    minutes = given.get(("train", "pretrain_minutes"), base.train.pretrain_minutes)
+    if init_from and minutes:
+        raise ConfigError("--init-from and --pretrain-minutes both give the encoder; choose one")
+    if base.task == "classify" and init_from:
+        given = encoder_overrides(init_from, given)
+    elif base.task == "classify" and minutes:
+        given = pretrain_overrides(given)
+    return with_overrides(base, given)
+
+
+def _pretrain(config: RunConfig, locations: Locations, console: Console | None,
+              group: Group) -> RunConfig:
+    """--pretrain-minutes: a language model on the classifier's training texts (its own run,
+    under the runs folder), then the classifier's config pointing --init-from at it."""
+    if group.active:
+        raise UsageError("--pretrain-minutes trains in one process; under several, pretrain "
+                         "first (seqcli train --tokenizer word --corpus TEXTS) and pass "
+                         "--init-from RUN")
+    texts = load_splits(config, locations, console).train.texts
+    lm_dir = new_run_dir(locations.runs, "lm")
+    corpus = lm_dir / PRETRAIN_TEXTS
+    write_text(corpus, "\n".join(" ".join(t.split()) for t in texts) + "\n")
+    if console is not None:
+        console.print(f"pretraining a language model on {len(texts)} training texts for "
+                      f"{config.train.pretrain_minutes:g} min: {lm_dir}", highlight=False,
+                      markup=False)
+    summary = train(pretrain_config(config, corpus), locations, out=lm_dir, console=console)
+    if console is not None:
+        console.print(f"pretrained {summary.get('steps')} steps, held-out loss "
+                      f"{summary.get('val_loss', float('nan')):.3f}; now the classifier",
+                      highlight=False, markup=False)
+    return with_overrides(config, {("train", "init_from"): str(lm_dir)})
 
 
 def resume(run_dir: Path, config: RunConfig, locations: Locations, *,

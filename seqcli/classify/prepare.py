@@ -13,9 +13,11 @@ from seqcli.classify.embeddings import load_pretrained, tokenizer_vocab
 from seqcli.classify.encoding import encode_labelled
 from seqcli.classify.splits import load_splits
 from seqcli.classify.task import ClassifyTask, inverse_frequency_weights
+from seqcli.classify.transfer import extend_tokenizer, load_encoder, load_language_model
 from seqcli.config import RunConfig
 from seqcli.data.tokenizers import Tokenizer, train_tokenizer
 from seqcli.locations import Locations
+from seqcli.runs import LoadedRun
 from seqcli.training.task import Prepared
 
 
@@ -26,9 +28,13 @@ def prepare_classify(config: RunConfig, locations: Locations, tokenizer: Tokeniz
     d, t = config.data, config.train
     splits = load_splits(config, locations, console)
     labels = sorted(set(splits.train.labels))
+    encoder = None
     if tokenizer is None:
         tokenizer = train_tokenizer(d.tokenizer, splits.train.texts, vocab_size=d.vocab_size,
                                     min_frequency=d.min_frequency, lowercase=d.lowercase)
+        if t.init_from:  # a fresh run only: a resumed one has the encoder in its checkpoint
+            encoder = load_language_model(t.init_from)
+            tokenizer, _ = extend_tokenizer(encoder.tokenizer, tokenizer)
     train, truncated = encode_labelled(tokenizer, splits.train, labels, config)
     val, _ = encode_labelled(tokenizer, splits.val, labels, config)
     weights = inverse_frequency_weights(train.labels, len(labels)) \
@@ -44,9 +50,34 @@ def prepare_classify(config: RunConfig, locations: Locations, tokenizer: Tokeniz
             "truncated_train_texts": truncated, "max_length": d.max_length}
     if weights is not None:
         meta["class_weights"] = dict(zip(labels, weights.tolist()))
-    init = _embeddings_hook(t.embeddings, tokenizer, d.lowercase, console) \
-        if t.embeddings else None
-    return Prepared(task, tokenizer, meta, init_model=init)
+    hooks = []
+    if encoder is not None:
+        hooks.append(_encoder_hook(encoder, t.init_from, meta, console))
+    if t.embeddings:
+        hooks.append(_embeddings_hook(t.embeddings, tokenizer, d.lowercase, console))
+    return Prepared(task, tokenizer, meta, init_model=_chain(hooks) if hooks else None)
+
+
+def _chain(hooks: list[Callable[[torch.nn.Module], None]]) -> Callable[[torch.nn.Module], None]:
+    def init_model(model) -> None:
+        for hook in hooks:
+            hook(model)
+
+    return init_model
+
+
+def _encoder_hook(encoder: LoadedRun, source: str, meta: dict,
+                  console: Console | None) -> Callable[[torch.nn.Module], None]:
+    """Copies the language model's encoder in and records where it came from."""
+    def init_model(model) -> None:
+        counts = load_encoder(model, encoder)
+        meta["encoder_from"] = {"run": str(source), **counts}
+        if console is not None:
+            console.print(f"encoder from {source}: {counts['encoder_tokens']} tokens with "
+                          f"their vectors, {counts['added_tokens']} new from the mean",
+                          highlight=False, markup=False)
+
+    return init_model
 
 
 def _embeddings_hook(path: str, tokenizer: Tokenizer, lowercase: bool,

@@ -22,7 +22,7 @@ from seqcli.cli.choices import (Cell, ClassWeights, Device, Format, Impl, Optim,
 from seqcli.cli.common import err_console, locations, print_json, state
 from seqcli.cli.launch import check_shareable, launch, worker_spec
 from seqcli.config import (FIELD_SECTIONS, RunConfig, config_from_toml, default_config, load_toml,
-                           task_default, with_overrides)
+                           task_default)
 from seqcli.errors import ConfigError, UsageError
 from seqcli.training import distributed
 from seqcli.training.reporting import metrics_table
@@ -102,6 +102,8 @@ def train(
     class_weights: Annotated[Optional[ClassWeights], _opt("--class-weights", help="Classifier: auto (inverse frequency) or none.", panel=T)] = None,
     embeddings: Annotated[Optional[str], _opt("--embeddings", help="Classifier: pretrained vectors (GloVe/word2vec text).", panel=T)] = None,
     adversarial: Annotated[Optional[float], _opt("--adversarial", help="Classifier: also train on embeddings perturbed against the loss by this fraction of their norm (Miyato et al. 2017); 0: off.", panel=T, field="adversarial")] = None,
+    pretrain_minutes: Annotated[Optional[float], _opt("--pretrain-minutes", help="Classifier: first train a language model on the training texts for N minutes (a run of its own), then start from its encoder.", panel=T, field="pretrain_minutes")] = None,
+    init_from: Annotated[Optional[str], _opt("--init-from", help="Classifier: start from this language-model run's tokenizer, embedding and recurrent layers (ULMFiT).", panel=T, field="init_from")] = None,
     word_dropout: Annotated[Optional[float], _opt("--word-dropout", help="Classifier: replace this share of training tokens by [UNK] at each step; 0: off.", panel=T, field="word_dropout")] = None,
     label_smoothing: Annotated[Optional[float], _opt("--label-smoothing", help="Classifier: cross-entropy label smoothing; 0: off.", panel=T, field="label_smoothing")] = None,
     device: Annotated[Optional[Device], _opt("--device", help="auto | cpu | cuda | mps.", panel=T, field="device")] = None,
@@ -159,7 +161,7 @@ def _config(task: str | None, given: dict, resume: Path | None, out: Path | None
         return pipeline.resume_config(resume, task, given)
     base = config_from_toml(load_toml(config), task) if config is not None \
         else default_config(task or "lm")
-    return with_overrides(base, given)
+    return pipeline.fresh_config(base, given)
 
 
 def _run(run_config: RunConfig, resume: Path | None, out: Path | None, format: Format,

@@ -1,0 +1,147 @@
+"""--init-from: a language model's encoder in a classifier, exactly, or a one-line refusal."""
+
+import json
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+import seqcli
+from seqcli import pipeline
+from seqcli.cli.main import app
+from seqcli.config import default_config
+from seqcli.data.tokenizers import PAD_ID
+from seqcli.locations import Locations
+from seqcli.models.builder import build_model
+from seqcli.runs import load_run
+
+from tests.conftest import write_reviews
+
+LM_TEXT = ("a wonderful film , moving and warm . an awful mess , dull and long . "
+           "a great cast and a story . a boring plot and terrible acting .\n") * 20
+
+
+@pytest.fixture(scope="module")
+def language_model(tmp_path_factory):
+    root = tmp_path_factory.mktemp("transfer")
+    (root / "lm.txt").write_text(LM_TEXT)  # "lovely" is only in the labelled texts
+    write_reviews(root / "reviews.csv")
+    lm = seqcli.train(corpus=str(root / "lm.txt"), tokenizer="word", hidden_size=8,
+                      embedding_size=6, num_layers=2, seq_len=8, batch_size=4, max_steps=3,
+                      eval_every=3, out=root / "lm", runs=root / "runs")
+    return root, lm
+
+
+def _prepared(root, given=None):
+    base = default_config("classify")
+    overrides = {("data", "corpus"): str(root / "reviews.csv"),
+                 ("train", "init_from"): str(root / "lm"), **(given or {})}
+    config = pipeline.fresh_config(base, overrides)
+    locations = Locations(runs=root / "runs", data=None, cache=root / "cache")
+    prepared = pipeline.prepare(config, locations, None, None)
+    model = build_model(config, prepared.tokenizer.vocab_size, len(prepared.meta["labels"]))
+    prepared.init_model(model)
+    return config, prepared, model
+
+
+def test_the_encoder_is_the_language_models_weights_exactly(language_model):
+    root, _ = language_model
+    config, prepared, model = _prepared(root)
+    lm = load_run(root / "lm", device="cpu", precision="fp32")
+    m = config.model
+    assert (m.cell, m.num_layers, m.hidden_size, m.embedding_size, m.bidirectional) == \
+        ("lstm", 2, 8, 6, False)
+    for name, tensor in lm.model.recurrent.state_dict().items():
+        assert torch.equal(model.recurrent.state_dict()[name], tensor), name
+    rows = lm.model.embedding.weight.shape[0]
+    assert torch.equal(model.embedding.weight[PAD_ID + 1:rows],
+                       lm.model.embedding.weight[PAD_ID + 1:])
+    assert float(model.embedding.weight.detach()[PAD_ID].abs().sum()) == 0.0
+    lovely = prepared.tokenizer.encode("lovely")[0]
+    assert lovely >= rows  # a word the LM never saw: added after its vocabulary...
+    torch.testing.assert_close(model.embedding.weight[lovely],  # ...starting from the mean
+                               lm.model.embedding.weight[2:].mean(dim=0))
+    for word in ("wonderful", "dull", "the"):
+        assert prepared.tokenizer.encode(word) == lm.tokenizer.encode(word)
+    assert prepared.meta["encoder_from"]["run"] == str(root / "lm")
+    assert prepared.meta["encoder_from"]["added_tokens"] >= 1
+
+
+@pytest.mark.parametrize("given,message", [
+    ({("model", "hidden_size"): 16}, "the language model has hidden_size 8, not 16"),
+    ({("model", "bidirectional"): True}, "cannot fill a backward direction"),
+    ({("data", "tokenizer"): "char"}, "has tokenizer 'word', not 'char'"),
+])
+def test_settings_the_weights_cannot_fill_are_refused(language_model, given, message):
+    root, _ = language_model
+    with pytest.raises(seqcli.SeqcliError, match=message):
+        _prepared(root, given)
+
+
+def test_cli_trains_from_the_encoder_and_refuses_in_one_line(language_model, tmp_path):
+    root, _ = language_model
+    env = {"SEQCLI_RUNS": str(tmp_path / "runs")}
+    base = ["train", "--task", "classify", "--corpus", str(root / "reviews.csv"),
+            "--max-steps", "3", "--format", "json"]
+    ok = CliRunner().invoke(app, [*base, "--init-from", str(root / "lm"), "--out",
+                                  str(tmp_path / "clf")], env=env)
+    assert ok.exit_code == 0, ok.output
+    meta = json.loads((tmp_path / "clf" / "config.json").read_text())["meta"]
+    assert meta["encoder_from"]["run"] == str(root / "lm")
+    for args, message in [
+        (["--init-from", str(tmp_path / "clf")], "is a classify run"),
+        (["--init-from", str(tmp_path / "nowhere")], "no such run directory"),
+        (["--init-from", str(root / "lm"), "--layers", "1"], "has num_layers 2, not 1"),
+    ]:
+        bad = CliRunner().invoke(app, [*base, *args], env=env)
+        assert bad.exit_code == 2, bad.output
+        assert message in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    lm_task = CliRunner().invoke(app, ["train", "--corpus", str(root / "lm.txt"),
+                                       "--init-from", str(root / "lm")], env=env)
+    assert lm_task.exit_code == 2 and "use it with --task classify" in lm_task.stderr
+
+
+def test_a_transferred_classifier_resumes_exactly(language_model, tmp_path):
+    root, _ = language_model
+    env = {"SEQCLI_RUNS": str(tmp_path / "runs")}
+    common = ["train", "--task", "classify", "--corpus", str(root / "reviews.csv"),
+              "--init-from", str(root / "lm"), "--schedule", "constant", "--warmup-steps", "0",
+              "--eval-every", "2", "--ema", "0", "--format", "json"]
+    full = CliRunner().invoke(app, [*common, "--max-steps", "6", "--out",
+                                    str(tmp_path / "full")], env=env)
+    assert full.exit_code == 0, full.output
+    part = CliRunner().invoke(app, [*common, "--max-steps", "3", "--out",
+                                    str(tmp_path / "part")], env=env)
+    assert part.exit_code == 0, part.output
+    resumed = CliRunner().invoke(app, ["train", "--resume", str(tmp_path / "part"),
+                                       "--max-steps", "6", "--format", "json"], env=env)
+    assert resumed.exit_code == 0, resumed.output
+    a = torch.load(tmp_path / "full" / "last.pt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "part" / "last.pt", weights_only=True)["model"]
+    for name, tensor in a.items():
+        assert torch.equal(tensor, b[name]), name
+
+
+def test_pretraining_reads_the_training_texts_only(tmp_path):
+    rows = [f'"a wonderful film number {i}",positive' if i % 2 else
+            f'"an awful mess number {i}",negative' for i in range(60)]
+    (tmp_path / "train.csv").write_text("text,label\n" + "\n".join(rows) + "\n")
+    (tmp_path / "val.csv").write_text('text,label\n"zebracorn wonderful",positive\n'
+                                      '"zebracorn awful",negative\n')
+    clf = seqcli.train(task="classify", corpus=str(tmp_path / "train.csv"),
+                       validation=str(tmp_path / "val.csv"), pretrain_minutes=0.02,
+                       hidden_size=8, embedding_size=6, max_steps=2, subwords=0,
+                       runs=tmp_path / "runs")
+    meta = json.loads((clf.path / "config.json").read_text())
+    lm_dir = meta["meta"]["encoder_from"]["run"]
+    assert meta["config"]["train"]["init_from"] == lm_dir
+    assert meta["config"]["model"]["bidirectional"] is False
+    lm = load_run(lm_dir, device="cpu", precision="fp32")
+    assert lm.task == "lm" and lm.config.model.hidden_size == 8
+    texts = (tmp_path / "runs" / lm_dir.split("/")[-1] / pipeline.PRETRAIN_TEXTS).read_text()
+    assert "wonderful film number 1" in texts and "zebracorn" not in texts
+    assert "positive" not in texts  # no labels
+    assert lm.tokenizer.encode("zebracorn") == [1]  # [UNK]: never seen by the LM
+    with pytest.raises(seqcli.SeqcliError, match="choose one"):
+        seqcli.train(task="classify", corpus=str(tmp_path / "train.csv"),
+                     pretrain_minutes=1, init_from=lm_dir, runs=tmp_path / "runs")
