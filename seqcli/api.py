@@ -94,16 +94,20 @@ class Run:
             raise UsageError("classify takes a text or a list of texts (str)")
         return list(predict(self._loaded, texts, batch_size=batch_size))
 
-    def evaluate(self, corpus: str | Path | None = None, *,
+    def evaluate(self, corpus: str | Path | None = None, *, split: str = "validation",
                  console: Console | None = None) -> dict[str, Any]:
-        """Scores on the run's own validation texts, or on a corpus name or path.
+        """Scores on the run's own validation texts (a classifier's `split="test"`: its test
+        set), or on a corpus name or path.
 
         Language models: loss, perplexity, bits_per_token, tokens. Classifiers: accuracy,
         macro_f1, per_class, confusion (rows: true labels, in the order of `labels`).
         """
         corpus = None if corpus is None else str(corpus)
-        evaluate = evaluate_language_model if self.task == "lm" else evaluate_classifier
-        return evaluate(self._loaded, corpus, self.locations, console)
+        if self.task == "lm":
+            if split != "validation":
+                raise UsageError("a language model is evaluated on its validation split")
+            return evaluate_language_model(self._loaded, corpus, self.locations, console)
+        return evaluate_classifier(self._loaded, corpus, self.locations, console, split)
 
     def resume(self, *, progress: bool = False, console: Console | None = None,
                **settings: Any) -> "Run":

@@ -15,6 +15,8 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 PARTITIONS = ("sequential", "random")
 CLASS_WEIGHTS = ("auto", "none")
+# Where a classifier early-stops and picks its checkpoint (data.selection)
+SELECTIONS = ("train", "corpus")
 TEXT_FORMATS = ("text", "json")  # train, generate
 TABLE_FORMATS = ("table", "json")  # evaluate, runs, corpus, bench
 CLASSIFY_FORMATS = ("table", "json", "jsonl", "csv")

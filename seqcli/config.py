@@ -56,6 +56,10 @@ class DataConfig:
     text_column: str | None = None
     label_column: str | None = None
     validation: str | None = None  # classifier: a separate labelled file
+    # classifier: select checkpoints on a held-out slice of the training data ("train"; the
+    # corpus' own validation split, e.g. SST-2 dev, is then scored once, at the end, as a
+    # test set) or on that validation split itself ("corpus": optimistic, see splits.py).
+    selection: str = "train"
 
 
 @dataclass(frozen=True)

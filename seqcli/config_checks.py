@@ -10,8 +10,8 @@ import math
 from typing import Any
 
 from seqcli.choices import (CELLS, CLASS_WEIGHTS, DEVICES, IMPLS, MAX_SEED, MAX_SUBWORDS,
-                            OPTIMIZERS, PARTITIONS, POOLINGS, PRECISIONS, SCHEDULES, TASKS,
-                            TOKENIZERS)
+                            OPTIMIZERS, PARTITIONS, POOLINGS, PRECISIONS, SCHEDULES, SELECTIONS,
+                            TASKS, TOKENIZERS)
 from seqcli.errors import ConfigError
 
 
@@ -49,6 +49,7 @@ def _check_choices(run: Any) -> None:
     check_choice(m.pooling, POOLINGS, "--pooling")
     check_choice(d.tokenizer, TOKENIZERS, "--tokenizer")
     check_choice(d.partition, PARTITIONS, "--partition")
+    check_choice(d.selection, SELECTIONS, "--selection")
     check_choice(t.optimizer, OPTIMIZERS, "--optimizer")
     check_choice(t.schedule, SCHEDULES, "--schedule")
     check_choice(t.device, DEVICES, "--device")
@@ -129,6 +130,9 @@ def _check_combinations(run: Any) -> None:
                           "drop --bidirectional or use --task classify")
     if m.tie_weights and m.embedding_size != m.hidden_size:
         raise ConfigError("--tie-weights needs --embedding equal to --hidden")
+    if run.task == "lm" and run.data.selection != "train":
+        raise ConfigError("--selection picks a classifier's checkpoints; a language model "
+                          "always validates on the last --val-fraction of its text")
     if t.init_from and run.task != "classify":
         raise ConfigError("--init-from starts a classifier from a language model's encoder; "
                           "use it with --task classify")

@@ -14,8 +14,9 @@ from typing import Any
 import torch
 from rich.console import Console
 
-from seqcli.atomic import remove_stale_temps, write_text
+from seqcli.atomic import remove_stale_temps, write_json, write_text
 from seqcli.choices import MAX_SEED
+from seqcli.classify.evaluate import evaluate_classifier
 from seqcli.classify.prepare import prepare_classify
 from seqcli.classify.splits import load_splits
 from seqcli.classify.transfer import encoder_overrides, pretrain_config, pretrain_overrides
@@ -26,9 +27,10 @@ from seqcli.errors import CheckpointError, ConfigError, SeqcliError, UsageError
 from seqcli.lm.prepare import prepare_lm
 from seqcli.locations import Locations
 from seqcli.models.builder import build_model
-from seqcli.runs import (TOKENIZER_FILE, first_detail, new_run_dir, prepare_out_dir,
+from seqcli.runs import (TOKENIZER_FILE, first_detail, load_run, new_run_dir, prepare_out_dir,
                          read_run_config, resolved_config, write_config, write_run_files)
-from seqcli.training.checkpoint import KEY_MODEL, LAST_FILE, check_finite, load_checkpoint
+from seqcli.training.checkpoint import (KEY_MODEL, LAST_FILE, SUMMARY_FILE, check_finite,
+                                        load_checkpoint)
 from seqcli.training.distributed import SOLO, Group, local_device
 from seqcli.training.reporting import Reporter
 from seqcli.training.task import Prepared
@@ -65,7 +67,24 @@ def train(config: RunConfig, locations: Locations, *, out: Path | None = None,
                                                        group))
     _seed_rank(config.train.seed, group)
     trainer = Trainer(model, prepared.task, config.train, placement, run_dir, reporter, group)
-    return _fit(trainer, placement)
+    return _score_test(_fit(trainer, placement), run_dir, config, locations, group)
+
+
+def _score_test(summary: dict[str, Any], run_dir: Path, config: RunConfig,
+                locations: Locations, group: Group) -> dict[str, Any]:
+    """A finished classifier with a test set (splits.py): its selected weights scored on it,
+    once, into the summary. An interrupted run is scored when it finishes."""
+    if config.task != "classify" or not group.is_main or summary.get("stopped_by") == "interrupted":
+        return summary
+    loaded = load_run(run_dir, device=config.train.device, precision=config.train.precision)
+    try:
+        result = evaluate_classifier(loaded, None, locations, None, split="test")
+    except UsageError:  # no test set for this run
+        return summary
+    summary.update({"test_accuracy": result["accuracy"], "test_macro_f1": result["macro_f1"],
+                    "test_texts": sum(sum(row) for row in result["confusion"])})
+    write_json(run_dir / SUMMARY_FILE, summary)
+    return summary
 
 
 def _create(config: RunConfig, locations: Locations, out: Path | None, prepared: Prepared,
@@ -161,7 +180,7 @@ def resume(run_dir: Path, config: RunConfig, locations: Locations, *,
     if group.is_main and (changed or stored["meta"].get("world_size", 1) != group.world_size):
         meta = {**stored["meta"], "world_size": group.world_size}
         write_config(run_dir, {**stored, "config": config.to_dict(), "meta": meta})
-    return _fit(trainer, placement)
+    return _score_test(_fit(trainer, placement), run_dir, config, locations, group)
 
 
 def resume_config(run_dir: Path, task: str | None,

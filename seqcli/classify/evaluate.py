@@ -12,16 +12,19 @@ from seqcli.classify.encoding import encode_for_model, label_indices
 from seqcli.classify.predict import predict_logits
 from seqcli.classify.splits import load_splits, read_split, resolve_labelled
 from seqcli.data.labelled import LabelledData
+from seqcli.errors import UsageError
 from seqcli.locations import Locations
 from seqcli.runs import LoadedRun
 from seqcli.training.metrics import classification_report, confusion_matrix
 
 
 def evaluate_classifier(run: LoadedRun, corpus: str | None, locations: Locations,
-                        console: Console | None = None) -> dict[str, Any]:
-    """Without `corpus`: the run's own validation texts (the same ones training used). With a
-    corpus: its validation split when it has one (SST-2's dev set), else all its examples."""
-    data, split = evaluation_data(run, corpus, locations, console)
+                        console: Console | None = None, split: str = "validation"
+                        ) -> dict[str, Any]:
+    """Without `corpus`: the run's own validation texts (the same ones training used), or with
+    `split="test"` its test set (see splits.py). With a corpus: its validation split when it
+    has one (SST-2's dev set), else all its examples."""
+    data, split = evaluation_data(run, corpus, locations, console, split)
     labels = run.labels
     targets = torch.tensor(label_indices(data, labels))
     encoded, _ = encode_for_model(run.tokenizer, data.texts, targets.tolist(), run.config)
@@ -34,10 +37,17 @@ def evaluate_classifier(run: LoadedRun, corpus: str | None, locations: Locations
 
 
 def evaluation_data(run: LoadedRun, corpus: str | None, locations: Locations,
-                    console: Console | None) -> tuple[LabelledData, str]:
+                    console: Console | None, split: str = "validation"
+                    ) -> tuple[LabelledData, str]:
     d = run.config.data
     if corpus is None:
-        return load_splits(run.config, locations, console).val, "validation"
+        splits = load_splits(run.config, locations, console)
+        if split != "test":
+            return splits.val, "validation"
+        if splits.test is None:
+            raise UsageError("this run has no test set: its corpus has no validation split "
+                             "of its own, or the run selected checkpoints on it")
+        return splits.test, "test"
     resolved = resolve_labelled(corpus, locations, console)
     data = read_split(resolved, "validation", d.text_column, d.label_column)
     if data is not None:

@@ -46,6 +46,7 @@ def prepare_classify(config: RunConfig, locations: Locations, tokenizer: Tokeniz
                         monitor="val_macro_f1" if weights is not None else "val_accuracy")
     meta = {"labels": labels, "corpus": d.corpus, "train_texts": len(train),
             "val_texts": len(val), "validation": splits.validation,
+            "test_texts": len(splits.test) if splits.test is not None else 0,
             "label_counts": dict(sorted(Counter(splits.train.labels).items())),
             "truncated_train_texts": truncated, "max_length": d.max_length}
     if weights is not None:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from seqcli.api import load
-from seqcli.cli.choices import Device, Precision, TableFormat
+from seqcli.cli.choices import Device, Precision, Split, TableFormat
 from seqcli.cli.classify import print_evaluation
 from seqcli.cli.common import err_console, locations, out_console, print_json
 from seqcli.runs import newest_run
@@ -20,6 +20,7 @@ LM_ROWS = ("loss", "perplexity", "bits_per_token", "tokens")
 def evaluate(
     model: Annotated[Optional[Path], typer.Option("--model", help="Run directory (default: the newest run).")] = None,
     corpus: Annotated[Optional[str], typer.Option("--corpus", help="Corpus name or path (default: the run's validation split).")] = None,
+    split: Annotated[Split, typer.Option("--split", help="validation, or test: a classifier's test set (its corpus' own validation split when checkpoints were selected on the training data).")] = Split.validation,
     device: Annotated[Device, typer.Option("--device", help="auto | cpu | cuda | mps.")] = Device.auto,
     precision: Annotated[Precision, typer.Option("--precision", help="auto | fp32 | bf16 | fp16.")] = Precision.auto,
     format: Annotated[TableFormat, typer.Option("--format", help="table or json.")] = TableFormat.table,
@@ -28,7 +29,8 @@ def evaluate(
     where = locations()
     run = load(model if model is not None else newest_run(where.runs), device=device.value,
                precision=precision.value)
-    result = run.evaluate(corpus, console=err_console if format == TableFormat.table else None)
+    result = run.evaluate(corpus, split=split.value,
+                          console=err_console if format == TableFormat.table else None)
     if format == TableFormat.json:
         print_json(result)
     elif run.task == "lm":

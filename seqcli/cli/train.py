@@ -18,7 +18,7 @@ from rich.markup import escape
 from seqcli import pipeline
 from seqcli.api import make_reporter
 from seqcli.cli.choices import (Cell, ClassWeights, Device, Format, Impl, Optim, Partition, Pooling,
-                                Precision, Schedule, Task, TokenizerKind, value)
+                                Precision, Schedule, Selection, Task, TokenizerKind, value)
 from seqcli.cli.common import err_console, locations, print_json, state
 from seqcli.cli.launch import check_shareable, launch, worker_spec
 from seqcli.config import (FIELD_SECTIONS, RunConfig, config_from_toml, default_config, load_toml,
@@ -77,6 +77,7 @@ def train(
     subwords: Annotated[Optional[int], _opt("--subwords", help="Classifier: add each token's character 3-5-grams, hashed into this many buckets, so words unseen in training still carry meaning (fastText-style); 0: off.", panel=M, field="subwords")] = None,
     seq_len: Annotated[Optional[int], _opt("--seq-len", help="BPTT window in tokens.", panel=D, field="seq_len")] = None,
     batch_size: Annotated[Optional[int], _opt("--batch-size", help="Sequences per batch.", panel=D, field="batch_size")] = None,
+    selection: Annotated[Optional[Selection], _opt("--selection", help="Classifier: pick checkpoints and stop early on a held-out slice of the training data (train; the corpus' own validation split is then the test set, scored once at the end) or on that validation split (corpus).", panel=D, field="selection")] = None,
     partition: Annotated[Optional[Partition], _opt("--partition", help="sequential (state carried) or random (state reset).", panel=D, field="partition")] = None,
     val_fraction: Annotated[Optional[float], _opt("--val-fraction", help="Held-out fraction (last part of an LM text).", panel=D, field="val_fraction")] = None,
     vocab_size: Annotated[Optional[int], _opt("--vocab-size", help="Word/BPE vocabulary size.", panel=D, field="vocab_size")] = None,
