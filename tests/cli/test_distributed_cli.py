@@ -20,7 +20,7 @@ from tests.conftest import tiny_text, write_reviews
 
 FP32 = ["--precision", "fp32", "--format", "json"]
 LM = ["--hidden", "16", "--embedding", "8", "--layers", "2", "--batch-size", "8", "--seq-len",
-      "16", "--dropout", "0", *FP32]
+      "16", "--dropout", "0", "--weight-drop", "0", *FP32]
 CLF = ["--task", "classify", "--hidden", "8", "--embedding", "8", "--batch-size", "16",
        "--word-dropout", "0", "--dropout", "0", "--ema", "0", "--eval-every", "2", *FP32]
 
