@@ -89,6 +89,7 @@ class TrainConfig:
     label_smoothing: float = 0.0  # classifier: cross-entropy label smoothing
     init_from: str | None = None  # classifier: a language-model run whose encoder it starts from
     pretrain_minutes: float = 0.0  # classifier: first train such an LM on its own training texts
+    layer_lr_decay: float = 1.0  # each layer below the head learns this many times slower
 
 
 @dataclass(frozen=True)

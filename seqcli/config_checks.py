@@ -136,6 +136,8 @@ def _check_combinations(run: Any) -> None:
     if t.init_from and run.task != "classify":
         raise ConfigError("--init-from starts a classifier from a language model's encoder; "
                           "use it with --task classify")
+    if not _finite(t.layer_lr_decay) or not 1.0 <= t.layer_lr_decay <= 100.0:
+        raise ConfigError(f"--layer-lr-decay must be from 1 (off) to 100; got {t.layer_lr_decay!r}")
     if not _finite(t.pretrain_minutes) or t.pretrain_minutes < 0:
         raise ConfigError(f"--pretrain-minutes must be a number >= 0; got {t.pretrain_minutes!r}")
     if t.pretrain_minutes and run.task != "classify":

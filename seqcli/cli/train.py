@@ -103,6 +103,7 @@ def train(
     class_weights: Annotated[Optional[ClassWeights], _opt("--class-weights", help="Classifier: auto (inverse frequency) or none.", panel=T)] = None,
     embeddings: Annotated[Optional[str], _opt("--embeddings", help="Classifier: pretrained vectors (GloVe/word2vec text).", panel=T)] = None,
     adversarial: Annotated[Optional[float], _opt("--adversarial", help="Classifier: also train on embeddings perturbed against the loss by this fraction of their norm (Miyato et al. 2017); 0: off.", panel=T, field="adversarial")] = None,
+    layer_lr_decay: Annotated[Optional[float], _opt("--layer-lr-decay", help="Discriminative rates (ULMFiT): each layer below the head learns this many times slower, the embeddings slowest; 1: off.", panel=T, field="layer_lr_decay")] = None,
     pretrain_minutes: Annotated[Optional[float], _opt("--pretrain-minutes", help="Classifier: first train a language model on the training texts for N minutes (a run of its own), then start from its encoder.", panel=T, field="pretrain_minutes")] = None,
     init_from: Annotated[Optional[str], _opt("--init-from", help="Classifier: start from this language-model run's tokenizer, embedding and recurrent layers (ULMFiT).", panel=T, field="init_from")] = None,
     word_dropout: Annotated[Optional[float], _opt("--word-dropout", help="Classifier: replace this share of training tokens by [UNK] at each step; 0: off.", panel=T, field="word_dropout")] = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import torch
 
@@ -10,18 +11,51 @@ from seqcli.config import TrainConfig
 
 
 def build_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """AdamW (decay on weight matrices only) or plain SGD, the textbook choice."""
-    params = [p for p in model.parameters() if p.requires_grad]
+    """AdamW (decay on weight matrices only) or plain SGD, the textbook choice.
+
+    With `layer_lr_decay` > 1 (ULMFiT's discriminative fine-tuning) each layer below the head
+    learns `layer_lr_decay` times slower than the one above it: the head at the full rate,
+    then the recurrent layers from the top down, then the embeddings. Each group keeps its
+    share of the scheduled rate as "lr_scale".
+    """
+    named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    depths = layer_depths([name for name, _ in named]) if config.layer_lr_decay != 1.0 else {}
+    groups: dict[tuple[int, bool], list[torch.nn.Parameter]] = {}
+    for name, p in named:
+        decays = config.optimizer != "sgd" and p.dim() >= 2
+        groups.setdefault((depths.get(name, 0), decays), []).append(p)
+    param_groups = [
+        {"params": params, "lr_scale": config.layer_lr_decay ** -depth,
+         "lr": config.lr * config.layer_lr_decay ** -depth,
+         "weight_decay": config.weight_decay if decays else 0.0}
+        for (depth, decays), params in sorted(groups.items(), key=lambda kv: (kv[0][0], not kv[0][1]))]
+    params = [p for _, p in named]
     if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr)
-    decay = [p for p in params if p.dim() >= 2]
-    no_decay = [p for p in params if p.dim() < 2]
-    groups = [{"params": decay, "weight_decay": config.weight_decay},
-              {"params": no_decay, "weight_decay": 0.0}]
+        return torch.optim.SGD(param_groups, lr=config.lr)
     # The fused kernel updates each tensor in one pass instead of a dozen elementwise ones:
     # on a 2-core CPU that halves the step of a classifier with large embedding tables.
     fused = all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params)
-    return torch.optim.AdamW(groups, lr=config.lr, fused=fused or None)
+    return torch.optim.AdamW(param_groups, lr=config.lr, fused=fused or None)
+
+
+_LAYER = re.compile(r"_l(\d+)(_reverse)?$")
+
+
+def layer_depths(names: list[str]) -> dict[str, int]:
+    """Depth below the head of each parameter: 0 for the head (decoder, output layer), then 1
+    for the top recurrent layer ... L for the first, L + 1 for the embeddings."""
+    layers = {name: int(m.group(1)) for name in names
+              if name.startswith("recurrent.") and (m := _LAYER.search(name))}
+    count = max(layers.values(), default=-1) + 1
+    depths = {}
+    for name in names:
+        if name in layers:
+            depths[name] = count - layers[name]
+        elif name.split(".")[0].endswith("embedding"):
+            depths[name] = count + 1
+        else:
+            depths[name] = 0
+    return depths
 
 
 def learning_rate(config: TrainConfig, step: int, total_steps: int,

@@ -204,7 +204,7 @@ class Trainer:
         lr = learning_rate(self.config, self.progress.step, self.total_steps,
                            self.progress.train_seconds / budget if budget else 0.0)
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
         with self.placement.autocast():
             loss, state, items = self.step_loss(batch, self.state)
         value, items = self._global_loss(loss.item(), items)

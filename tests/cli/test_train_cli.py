@@ -10,6 +10,8 @@ from seqcli.cli import train as train_cli
 from seqcli.cli.main import app
 from seqcli.config import FIELD_SECTIONS, task_default
 
+from tests.conftest import write_reviews
+
 
 def help_text() -> str:
     result = CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "250"})
@@ -69,3 +71,19 @@ def test_awd_regularisers_from_the_command_line(tiny_corpus, tmp_path, runs_dir)
     bad = CliRunner().invoke(app, ["train", "--corpus", str(tiny_corpus), "--weight-drop", "1"])
     assert bad.exit_code == 2 and "--weight-drop must be in [0, 1)" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_discriminative_rates_from_the_command_line(tmp_path, runs_dir):
+    data = write_reviews(tmp_path / "r.csv")
+    result = CliRunner().invoke(app, [
+        "train", "--task", "classify", "--corpus", str(data), "--hidden", "8", "--embedding",
+        "8", "--max-steps", "2", "--layer-lr-decay", "2.6", "--format", "json",
+        "--out", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    lrs = [json.loads(line)["lr"] for line in (tmp_path / "d" / "metrics.jsonl").open()
+           if '"train"' in line]
+    assert lrs and lrs[-1] > 0  # the head's (full) rate is the one logged
+    config = json.loads((tmp_path / "d" / "config.json").read_text())["config"]
+    assert config["train"]["layer_lr_decay"] == 2.6
+    bad = CliRunner().invoke(app, ["train", "--layer-lr-decay", "0.5"])
+    assert bad.exit_code == 2 and "--layer-lr-decay must be from 1 (off) to 100" in bad.stderr

@@ -1,0 +1,53 @@
+"""The optimizer's groups: weight decay on matrices only, and discriminative layer rates."""
+
+import pytest
+import torch
+
+from seqcli.config import TrainConfig
+from seqcli.models.classifier import Classifier
+from seqcli.models.language_model import LanguageModel
+from seqcli.training.schedule import build_optimizer, layer_depths, learning_rate
+
+
+def _rates(optimizer, model):
+    names = {id(p): n for n, p in model.named_parameters()}
+    return {names[id(p)]: group["lr"] for group in optimizer.param_groups
+            for p in group["params"]}
+
+
+@pytest.mark.parametrize("impl", ["fused", "scratch"])
+def test_each_layer_below_the_head_learns_slower(impl):
+    model = Classifier(30, 8, 8, 2, num_layers=2, impl=impl, bidirectional=True, subword_buckets=16)
+    rates = _rates(build_optimizer(model, TrainConfig(lr=0.008, layer_lr_decay=2.0)), model)
+    prefix = "recurrent.rnn." if impl == "fused" else "recurrent."
+    assert rates["output.weight"] == pytest.approx(0.008)
+    assert rates[prefix + "weight_hh_l1_reverse"] == pytest.approx(0.004)
+    assert rates[prefix + "weight_ih_l0"] == pytest.approx(0.002)
+    assert rates["embedding.weight"] == rates["subword_embedding.weight"] == pytest.approx(0.001)
+
+
+def test_off_by_default_with_decay_on_matrices_only():
+    model = LanguageModel(20, 8, 8, num_layers=2)
+    optimizer = build_optimizer(model, TrainConfig(lr=0.01, weight_decay=0.1))
+    assert len(optimizer.param_groups) == 2
+    matrices, vectors = optimizer.param_groups
+    assert matrices["weight_decay"] == 0.1 and vectors["weight_decay"] == 0.0
+    assert all(p.dim() >= 2 for p in matrices["params"])
+    assert all(p.dim() < 2 for p in vectors["params"])
+
+
+def test_depths_follow_the_stack_and_the_schedule_keeps_the_ratios():
+    depths = layer_depths(["embedding.weight", "recurrent.weight_ih_l0", "recurrent.bias_hh_l2",
+                           "decoder.weight"])
+    assert depths == {"embedding.weight": 4, "recurrent.weight_ih_l0": 3,
+                      "recurrent.bias_hh_l2": 1, "decoder.weight": 0}
+    config = TrainConfig(lr=0.01, warmup_steps=0, layer_lr_decay=3.0)
+    model = LanguageModel(20, 8, 8, num_layers=1)
+    optimizer = build_optimizer(model, config)
+    lr = learning_rate(config, 50, 100)
+    for group in optimizer.param_groups:  # as the trainer sets them every step
+        group["lr"] = lr * group["lr_scale"]
+    rates = _rates(optimizer, model)
+    assert rates["decoder.weight"] == pytest.approx(lr)
+    assert rates["embedding.weight"] == pytest.approx(lr / 9)
+    assert isinstance(optimizer, torch.optim.AdamW)
