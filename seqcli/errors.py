@@ -44,3 +44,9 @@ class DeviceError(UsageError):
 
 class TrainingError(SeqcliError):
     """Training that cannot go on (a non-finite loss, for example)."""
+
+
+class Interrupted(SeqcliError):
+    """Ctrl-C or SIGTERM in a stage that cannot go on to the next (e.g. pretraining)."""
+
+    exit_code = 130

@@ -23,7 +23,8 @@ from seqcli.classify.transfer import encoder_overrides, pretrain_config, pretrai
 from seqcli.config import RunConfig, resume_conflicts, with_overrides
 from seqcli.data.tokenizers import Tokenizer, load_tokenizer
 from seqcli.device import Placement, place
-from seqcli.errors import CheckpointError, ConfigError, SeqcliError, UsageError
+from seqcli.errors import (CheckpointError, ConfigError, Interrupted, SeqcliError,
+                           UsageError)
 from seqcli.lm.prepare import prepare_lm
 from seqcli.locations import Locations
 from seqcli.models.builder import build_model
@@ -149,6 +150,10 @@ def _pretrain(config: RunConfig, locations: Locations, console: Console | None,
                       f"{config.train.pretrain_minutes:g} min: {lm_dir}", highlight=False,
                       markup=False)
     summary = train(pretrain_config(config, corpus), locations, out=lm_dir, console=console)
+    if summary.get("stopped_by") == "interrupted":
+        raise Interrupted(f"pretraining interrupted; the language model is saved in {lm_dir}: "
+                          f"resume it with seqcli train --resume {lm_dir}, then train the "
+                          f"classifier with --init-from {lm_dir}")
     if console is not None:
         console.print(f"pretrained {summary.get('steps')} steps, held-out loss "
                       f"{summary.get('val_loss', float('nan')):.3f}; now the classifier",

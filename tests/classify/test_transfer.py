@@ -145,3 +145,21 @@ def test_pretraining_reads_the_training_texts_only(tmp_path):
     with pytest.raises(seqcli.SeqcliError, match="choose one"):
         seqcli.train(task="classify", corpus=str(tmp_path / "train.csv"),
                      pretrain_minutes=1, init_from=lm_dir, runs=tmp_path / "runs")
+
+
+def test_an_interrupted_pretraining_stops_before_the_classifier(tmp_path, monkeypatch):
+    write_reviews(tmp_path / "reviews.csv")
+    real_fit = pipeline._fit
+
+    def interrupted(trainer, placement):
+        summary = real_fit(trainer, placement)
+        return {**summary, "stopped_by": "interrupted"}  # as after a Ctrl-C
+
+    monkeypatch.setattr(pipeline, "_fit", interrupted)
+    with pytest.raises(seqcli.SeqcliError, match="pretraining interrupted") as caught:
+        seqcli.train(task="classify", corpus=str(tmp_path / "reviews.csv"), hidden_size=8,
+                     embedding_size=6, pretrain_minutes=0.01, max_steps=2, subwords=0,
+                     runs=tmp_path / "runs")
+    assert caught.value.exit_code == 130
+    made = [p.name for p in (tmp_path / "runs").iterdir()]
+    assert len(made) == 1 and made[0].startswith("lm-")  # the LM is kept, no classifier run
