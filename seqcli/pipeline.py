@@ -68,22 +68,21 @@ def train(config: RunConfig, locations: Locations, *, out: Path | None = None,
                                                        group))
     _seed_rank(config.train.seed, group)
     trainer = Trainer(model, prepared.task, config.train, placement, run_dir, reporter, group)
-    return _score_test(_fit(trainer, placement), run_dir, config, locations, group)
+    return _score_test(_fit(trainer, placement), run_dir, config, locations, group,
+                       prepared.meta.get("test_texts", 0))
 
 
 def _score_test(summary: dict[str, Any], run_dir: Path, config: RunConfig,
-                locations: Locations, group: Group) -> dict[str, Any]:
-    """A finished classifier with a test set (splits.py): its selected weights scored on it,
-    once, into the summary. An interrupted run is scored when it finishes."""
-    if config.task != "classify" or not group.is_main or summary.get("stopped_by") == "interrupted":
+                locations: Locations, group: Group, test_texts: int) -> dict[str, Any]:
+    """A finished classifier with a test set (splits.py, counted in the run's meta): its
+    selected weights scored on it, once, into the summary. An interrupted run is scored
+    when it finishes; a run without a test set costs nothing here."""
+    if not test_texts or not group.is_main or summary.get("stopped_by") == "interrupted":
         return summary
     loaded = load_run(run_dir, device=config.train.device, precision=config.train.precision)
-    try:
-        result = evaluate_classifier(loaded, None, locations, None, split="test")
-    except UsageError:  # no test set for this run
-        return summary
+    result = evaluate_classifier(loaded, None, locations, None, split="test")
     summary.update({"test_accuracy": result["accuracy"], "test_macro_f1": result["macro_f1"],
-                    "test_texts": sum(sum(row) for row in result["confusion"])})
+                    "test_texts": test_texts})
     write_json(run_dir / SUMMARY_FILE, summary)
     return summary
 
@@ -185,7 +184,8 @@ def resume(run_dir: Path, config: RunConfig, locations: Locations, *,
     if group.is_main and (changed or stored["meta"].get("world_size", 1) != group.world_size):
         meta = {**stored["meta"], "world_size": group.world_size}
         write_config(run_dir, {**stored, "config": config.to_dict(), "meta": meta})
-    return _score_test(_fit(trainer, placement), run_dir, config, locations, group)
+    return _score_test(_fit(trainer, placement), run_dir, config, locations, group,
+                       stored["meta"].get("test_texts", 0))
 
 
 def resume_config(run_dir: Path, task: str | None,
