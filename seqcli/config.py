@@ -90,6 +90,7 @@ class TrainConfig:
     init_from: str | None = None  # classifier: a language-model run whose encoder it starts from
     pretrain_minutes: float = 0.0  # classifier: first train such an LM on its own training texts
     layer_lr_decay: float = 1.0  # each layer below the head learns this many times slower
+    unfreeze_every: int = 0  # gradual unfreezing: steps before each next layer down trains
 
 
 @dataclass(frozen=True)

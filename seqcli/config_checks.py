@@ -138,6 +138,9 @@ def _check_combinations(run: Any) -> None:
                           "use it with --task classify")
     if not _finite(t.layer_lr_decay) or not 1.0 <= t.layer_lr_decay <= 100.0:
         raise ConfigError(f"--layer-lr-decay must be from 1 (off) to 100; got {t.layer_lr_decay!r}")
+    if t.unfreeze_every < 0:
+        raise ConfigError(f"--unfreeze-every must be a number of steps >= 0 (0: off); "
+                          f"got {t.unfreeze_every}")
     if not _finite(t.pretrain_minutes) or t.pretrain_minutes < 0:
         raise ConfigError(f"--pretrain-minutes must be a number >= 0; got {t.pretrain_minutes!r}")
     if t.pretrain_minutes and run.task != "classify":

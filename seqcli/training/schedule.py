@@ -16,16 +16,19 @@ def build_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.
     With `layer_lr_decay` > 1 (ULMFiT's discriminative fine-tuning) each layer below the head
     learns `layer_lr_decay` times slower than the one above it: the head at the full rate,
     then the recurrent layers from the top down, then the embeddings. Each group keeps its
-    share of the scheduled rate as "lr_scale".
+    share of the scheduled rate as "lr_scale" and its "depth" below the head, which gradual
+    unfreezing (`frozen_depth`) reads. With neither, the groups are the two of old (decay or
+    not), so checkpoints written before these options existed still resume.
     """
     named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
-    depths = layer_depths([name for name, _ in named]) if config.layer_lr_decay != 1.0 else {}
+    by_layer = config.layer_lr_decay != 1.0 or config.unfreeze_every > 0
+    depths = layer_depths([name for name, _ in named]) if by_layer else {}
     groups: dict[tuple[int, bool], list[torch.nn.Parameter]] = {}
     for name, p in named:
         decays = config.optimizer != "sgd" and p.dim() >= 2
         groups.setdefault((depths.get(name, 0), decays), []).append(p)
     param_groups = [
-        {"params": params, "lr_scale": config.layer_lr_decay ** -depth,
+        {"params": params, "depth": depth, "lr_scale": config.layer_lr_decay ** -depth,
          "lr": config.lr * config.layer_lr_decay ** -depth,
          "weight_decay": config.weight_decay if decays else 0.0}
         for (depth, decays), params in sorted(groups.items(), key=lambda kv: (kv[0][0], not kv[0][1]))]
@@ -58,14 +61,29 @@ def layer_depths(names: list[str]) -> dict[str, int]:
     return depths
 
 
+def frozen_depth(config: TrainConfig, step: int) -> int | None:
+    """The shallowest depth still frozen at `step` (None: nothing is).
+
+    ULMFiT's gradual unfreezing: the head alone trains for the first `unfreeze_every` steps,
+    then the top recurrent layer joins it, and so on down to the embeddings, so that a
+    transferred encoder is not overwritten by the large, noisy gradients of a fresh head.
+    """
+    if config.unfreeze_every <= 0:
+        return None
+    return step // config.unfreeze_every + 1
+
+
 def learning_rate(config: TrainConfig, step: int, total_steps: int,
                   time_fraction: float = 0.0) -> float:
-    """Linear warm-up, then cosine decay to a tenth of the peak (or constant).
+    """Linear warm-up, then cosine decay to a tenth of the peak (or constant); or ULMFiT's
+    slanted triangle (`slanted_rate`).
 
     With --max-minutes (and no --max-steps) the decay follows whichever budget runs out first,
     epochs or time, so a time-limited run still ends at a low learning rate; such runs resume
     close to, but not bit-for-bit like, an uninterrupted one. Step budgets resume exactly.
     """
+    if config.schedule == "slanted":
+        return slanted_rate(config.lr, max(step / max(1, total_steps), time_fraction))
     warmup = min(config.warmup_steps, max(0, total_steps // 10))
     if warmup and step < warmup:
         return config.lr * (step + 1) / warmup
@@ -73,3 +91,18 @@ def learning_rate(config: TrainConfig, step: int, total_steps: int,
         return config.lr
     done = min(1.0, max((step - warmup) / max(1, total_steps - warmup), time_fraction))
     return config.lr * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * done)))
+
+
+SLANT_RISE, SLANT_RATIO = 0.1, 32.0  # ULMFiT's cut_frac and ratio (Howard & Ruder, 2018)
+
+
+def slanted_rate(peak: float, done: float) -> float:
+    """A short linear rise over the first tenth of the budget, then a long linear fall to
+    1/32 of the peak: converge quickly to a good region, then refine. `done` is the share of
+    the budget (steps or time) used; --warmup-steps does not apply."""
+    done = min(1.0, max(0.0, done))
+    if done < SLANT_RISE:
+        share = done / SLANT_RISE
+    else:
+        share = 1.0 - (done - SLANT_RISE) / (1.0 - SLANT_RISE)
+    return peak * (1.0 + share * (SLANT_RATIO - 1.0)) / SLANT_RATIO

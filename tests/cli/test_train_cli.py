@@ -78,12 +78,15 @@ def test_discriminative_rates_from_the_command_line(tmp_path, runs_dir):
     result = CliRunner().invoke(app, [
         "train", "--task", "classify", "--corpus", str(data), "--hidden", "8", "--embedding",
         "8", "--max-steps", "2", "--layer-lr-decay", "2.6", "--format", "json",
-        "--out", str(tmp_path / "d")])
+        "--unfreeze-every", "1", "--schedule", "slanted", "--out", str(tmp_path / "d")])
     assert result.exit_code == 0, result.output
     lrs = [json.loads(line)["lr"] for line in (tmp_path / "d" / "metrics.jsonl").open()
            if '"train"' in line]
     assert lrs and lrs[-1] > 0  # the head's (full) rate is the one logged
     config = json.loads((tmp_path / "d" / "config.json").read_text())["config"]
     assert config["train"]["layer_lr_decay"] == 2.6
+    assert (config["train"]["unfreeze_every"], config["train"]["schedule"]) == (1, "slanted")
     bad = CliRunner().invoke(app, ["train", "--layer-lr-decay", "0.5"])
     assert bad.exit_code == 2 and "--layer-lr-decay must be from 1 (off) to 100" in bad.stderr
+    bad = CliRunner().invoke(app, ["train", "--unfreeze-every", "-3"])
+    assert bad.exit_code == 2 and "--unfreeze-every must be a number of steps >= 0" in bad.stderr

@@ -6,7 +6,8 @@ import torch
 from seqcli.config import TrainConfig
 from seqcli.models.classifier import Classifier
 from seqcli.models.language_model import LanguageModel
-from seqcli.training.schedule import build_optimizer, layer_depths, learning_rate
+from seqcli.training.schedule import (build_optimizer, frozen_depth, layer_depths, learning_rate,
+                                     slanted_rate)
 
 
 def _rates(optimizer, model):
@@ -51,3 +52,27 @@ def test_depths_follow_the_stack_and_the_schedule_keeps_the_ratios():
     assert rates["decoder.weight"] == pytest.approx(lr)
     assert rates["embedding.weight"] == pytest.approx(lr / 9)
     assert isinstance(optimizer, torch.optim.AdamW)
+
+
+def test_slanted_triangle_rises_over_a_tenth_then_falls_to_a_32nd():
+    config = TrainConfig(lr=0.032, schedule="slanted", warmup_steps=50)
+    rates = [learning_rate(config, step, 1000) for step in range(1001)]
+    assert rates[0] == pytest.approx(0.001)  # peak / 32, warm-up steps ignored
+    assert max(rates) == pytest.approx(0.032) and rates.index(max(rates)) == 100
+    assert all(a < b for a, b in zip(rates[:100], rates[1:101]))
+    assert all(a > b for a, b in zip(rates[100:1000], rates[101:]))
+    assert rates[-1] == pytest.approx(0.001)
+    # a time budget that runs out first moves along the same triangle
+    assert learning_rate(config, 10, 1000, time_fraction=0.55) == pytest.approx(
+        slanted_rate(0.032, 0.55))
+
+
+def test_unfreezing_groups_carry_their_depth():
+    assert frozen_depth(TrainConfig(), 10**6) is None
+    config = TrainConfig(unfreeze_every=100)
+    assert [frozen_depth(config, s) for s in (0, 99, 100, 250)] == [1, 1, 2, 3]
+    model = LanguageModel(20, 8, 8, num_layers=2)
+    optimizer = build_optimizer(model, config)
+    depths = {group["depth"] for group in optimizer.param_groups}
+    assert depths == {0, 1, 2, 3}
+    assert all(group["lr_scale"] == 1.0 for group in optimizer.param_groups)
