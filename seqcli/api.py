@@ -59,11 +59,21 @@ class Run:
                  temperature: float = SAMPLING.temperature, top_k: int | None = SAMPLING.top_k,
                  top_p: float | None = SAMPLING.top_p, greedy: bool = SAMPLING.greedy,
                  seed: int | None = SAMPLING.seed,
-                 num_samples: int = SAMPLING.num_samples) -> str | list[str]:
-        """Continue `prime` (the result begins with it); a list when ``num_samples > 1``."""
+                 num_samples: int = SAMPLING.num_samples, beam: int | None = SAMPLING.beam,
+                 stop: str | Iterable[str] = SAMPLING.stop,
+                 keep_stop: bool = SAMPLING.keep_stop) -> str | list[str]:
+        """Continue `prime` (the result begins with it); a list when ``num_samples > 1``.
+
+        The samples are drawn as one batch; sample i uses ``seed + i`` (the text that seed
+        gives alone). ``beam=N`` searches instead (deterministic; ``num_samples <= N`` best
+        beams). A text ends where it first contains a `stop` string, cut off unless
+        `keep_stop`. As `seqcli generate`; see seqcli/lm/generate.py and beam.py.
+        """
         self._need("lm")
+        stops = (stop,) if isinstance(stop, str) else tuple(stop)
         config = SampleConfig(length=length, temperature=temperature, top_k=top_k, top_p=top_p,
-                              greedy=greedy, num_samples=num_samples, seed=seed)
+                              greedy=greedy, num_samples=num_samples, seed=seed, beam=beam,
+                              stop=stops, keep_stop=keep_stop)
         loaded = self._loaded
         texts = generate_texts(loaded.model, loaded.tokenizer, prime, config, loaded.placement)
         return texts if num_samples > 1 else texts[0]

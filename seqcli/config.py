@@ -102,6 +102,9 @@ class SampleConfig:
     greedy: bool = False
     num_samples: int = 1
     seed: int | None = None
+    beam: int | None = None  # beam width: the most likely continuations instead of samples
+    stop: tuple[str, ...] = ()  # a sample ends where its new text first contains one of these
+    keep_stop: bool = False  # end the text with the stop string instead of cutting it off
 
 
 @dataclass(frozen=True)

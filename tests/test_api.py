@@ -83,8 +83,19 @@ def test_generate_checks_its_options_and_batches_samples(tiny_corpus, tmp_path):
     assert isinstance(samples, list) and len(samples) == 3
     assert all(s.startswith("the") for s in samples)
     assert run.generate("the", length=8, greedy=True) == run.generate("the", length=8, greedy=True)
+    assert samples[1] == run.generate("the", length=8, seed=3)  # sample i: seed + i, alone
+    assert run.generate("the", length=8, beam=1) == run.generate("the", length=8, greedy=True)
+    beams = run.generate("the", length=8, beam=3, num_samples=2)
+    assert isinstance(beams, list) and len(beams) == 2 and beams[0] != beams[1]
+    stop = samples[0][5:7]
+    cut = samples[0].index(stop, 3)
+    assert run.generate("the", length=8, seed=2, stop=stop) == samples[0][:cut]
+    kept = run.generate("the", length=8, seed=2, stop=[stop, "zz"], keep_stop=True)
+    assert kept == samples[0][:cut + 2]
     for bad, message in (({"temperature": 0}, "--temperature"), ({"top_p": 2.0}, "--top-p"),
-                         ({"length": 0}, "--length"), ({"num_samples": 0}, "--num-samples")):
+                         ({"length": 0}, "--length"), ({"num_samples": 0}, "--num-samples"),
+                         ({"beam": 2, "top_k": 2}, "--beam"), ({"stop": ""}, "--stop"),
+                         ({"beam": 1, "num_samples": 2}, "at most --beam")):
         with pytest.raises(UsageError, match=message):
             run.generate("the", **bad)
     with pytest.raises(UsageError, match="needs a classifier run"):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import torch
@@ -25,6 +25,7 @@ from seqcli.config import SampleConfig
 from seqcli.data.tokenizers import CharTokenizer, Tokenizer
 from seqcli.device import Placement, place
 from seqcli.lm.generate import next_token, sample
+from seqcli.lm.noise import RowNoise
 from seqcli.models.language_model import LanguageModel
 
 GENERATE_RATIOS = [("seqcli-generate", "reference-prefix-rerun")]
@@ -99,26 +100,20 @@ def per_token_profile(runners: dict[str, Callable[[int], int]], length: int,
 
 def _carried(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, length: int,
              config: SampleConfig, placement: Placement) -> int:
-    generator = torch.Generator().manual_seed(config.seed or 0)
-    sample(model, tokenizer, prime, _with_length(config, length), placement, None, generator)
+    sample(model, tokenizer, prime, replace(config, length=length), placement)
     return length
 
 
 @torch.no_grad()
 def _rerun(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, length: int,
            config: SampleConfig, placement: Placement) -> int:
-    """No state kept: the whole prefix goes through the network for every new token."""
-    generator = torch.Generator().manual_seed(config.seed or 0)
+    """No state kept: the whole prefix goes through the network for every new token. Its
+    noise comes from the same seeded row generator as `sample`'s, so the texts agree."""
+    noise = RowNoise([config.seed or 0], tokenizer.vocab_size)
     ids = tokenizer.encode(prime)
     for _ in range(length):
         x = torch.tensor([ids], dtype=torch.long, device=placement.device)
         with placement.autocast():
             logits, _ = model(x, None)
-        ids.append(int(next_token(logits[:, -1], config, generator)))
+        ids.append(int(next_token(logits[:, -1], config, noise.draw())))
     return length
-
-
-def _with_length(config: SampleConfig, length: int) -> SampleConfig:
-    from dataclasses import replace
-
-    return replace(config, length=length)

@@ -11,7 +11,7 @@ import typer
 from seqcli.cli.choices import Device, Format, Precision
 from seqcli.cli.common import err_console, locations, print_json
 from seqcli.config import SampleConfig
-from seqcli.lm.generate import generate_texts
+from seqcli.lm.generate import generate_samples
 from seqcli.runs import load_run, newest_run
 
 DEFAULTS = SampleConfig()
@@ -25,15 +25,19 @@ def generate(
     top_k: Annotated[Optional[int], typer.Option("--top-k", help="Sample among the k most likely tokens.")] = DEFAULTS.top_k,
     top_p: Annotated[Optional[float], typer.Option("--top-p", help="Sample from the smallest set with probability >= p.")] = DEFAULTS.top_p,
     greedy: Annotated[bool, typer.Option("--greedy", help="Always take the most likely token.")] = DEFAULTS.greedy,
-    num_samples: Annotated[int, typer.Option("--num-samples", help="Independent samples to draw.")] = DEFAULTS.num_samples,
+    num_samples: Annotated[int, typer.Option("--num-samples", help="Samples to draw, as one batch. Sample i uses seed --seed + i-1 (the same text that seed gives alone). The first streams as it grows, the others are printed when all are done.")] = DEFAULTS.num_samples,
+    beam: Annotated[Optional[int], typer.Option("--beam", help="Beam search of width N instead of sampling: deterministic, ranked by mean log-probability per token; --beam 1 is --greedy. With --num-samples K (<= N): the K best beams. Not with --temperature, --top-k, --top-p.")] = DEFAULTS.beam,
+    stop: Annotated[Optional[list[str]], typer.Option("--stop", help="End a sample where its new text first contains S (repeatable; a newline in bash: $'\\n'). S is cut off unless --keep-stop.")] = None,
+    keep_stop: Annotated[bool, typer.Option("--keep-stop", help="End a stopped sample with its stop string instead of cutting it off.")] = DEFAULTS.keep_stop,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed: the same seed gives the same text.")] = DEFAULTS.seed,
     device: Annotated[Device, typer.Option("--device", help="auto | cpu | cuda | mps.")] = Device.auto,
     precision: Annotated[Precision, typer.Option("--precision", help="auto | fp32 | bf16 | fp16.")] = Precision.auto,
-    format: Annotated[Format, typer.Option("--format", help="text (streamed) or json.")] = Format.text,
+    format: Annotated[Format, typer.Option("--format", help="text (streamed) or json (samples, and per sample the stop string that ended it and, for beams, the score).")] = Format.text,
 ) -> None:
     """Generate text that begins with --prime."""
     config = SampleConfig(length=length, temperature=temperature, top_k=top_k, top_p=top_p,
-                          greedy=greedy, num_samples=num_samples, seed=seed)
+                          greedy=greedy, num_samples=num_samples, seed=seed, beam=beam,
+                          stop=tuple(stop or ()), keep_stop=keep_stop)
     run_dir = model if model is not None else newest_run(locations().runs, "lm")
     run = load_run(run_dir, device=device.value, precision=precision.value, expect_task="lm")
     unknown = run.tokenizer.unknown(prime)
@@ -42,25 +46,36 @@ def generate(
                           f"({', '.join(map(repr, unknown[:5]))}); they are read as unknown",
                           highlight=False, markup=False)
     streaming = format == Format.text
-    samples = generate_texts(run.model, run.tokenizer, prime, config, run.placement,
-                             on_text=_stream if streaming else None,
-                             on_start=_header(num_samples) if streaming else None)
+    label = "beam" if beam is not None else "sample"
+    samples = generate_samples(run.model, run.tokenizer, prime, config, run.placement,
+                               on_text=_first(label, num_samples) if streaming else None)
     if streaming:
+        for i, later in enumerate(samples[1:], start=2):
+            _stream(f"\n--- {label} {i} ---\n{later.text}")
         _stream("\n")
-    else:
-        print_json({"run_dir": str(run_dir), "prime": prime, "samples": samples,
-                    "length": length, "temperature": temperature, "top_k": top_k,
-                    "top_p": top_p, "greedy": greedy, "seed": seed})
+        return
+    print_json({"run_dir": str(run_dir), "prime": prime,
+                "samples": [s.text for s in samples],
+                "stopped": [s.stopped for s in samples],
+                "scores": [s.score for s in samples] if beam is not None else None,
+                "new_tokens": [s.tokens for s in samples],
+                "length": length, "temperature": temperature, "top_k": top_k,
+                "top_p": top_p, "greedy": greedy, "beam": beam, "stop": list(config.stop),
+                "keep_stop": keep_stop, "seed": seed})
 
 
-def _header(num_samples: int):
-    """Before each sample: end the previous one, and name it when there are several."""
-    def start(i: int) -> None:
-        if i:
-            _stream("\n")
-        if num_samples > 1:
-            _stream(f"--- sample {i + 1} ---\n")
-    return start
+def _first(label: str, num_samples: int):
+    """Streams the first sample, named when there are several (the header waits for its
+    first text, so a refused option prints nothing)."""
+    started = False
+
+    def show(text: str) -> None:
+        nonlocal started
+        if not started and num_samples > 1:
+            _stream(f"--- {label} 1 ---\n")
+        started = True
+        _stream(text)
+    return show
 
 
 def _stream(text: str) -> None:

@@ -52,6 +52,35 @@ def test_generate_is_seeded_streams_and_starts_with_prime(trained):
     assert len(doc["samples"]) == 2 and doc["samples"][0] == doc["samples"][1]
 
 
+def test_generate_batches_beams_and_stops(trained):
+    """--num-samples is one batch whose sample i is --seed + i alone; --beam 1 is --greedy;
+    --stop cuts the text (kept with --keep-stop) and the terminal never shows past it."""
+    def doc(*args):
+        result = run("generate", "--prime", "the", "--length", "20", "--format", "json", *args)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    batch = doc("--num-samples", "3", "--seed", "4")
+    assert batch["stopped"] == [None] * 3 and batch["scores"] is None
+    assert [doc("--seed", str(4 + i))["samples"][0] for i in range(3)] == batch["samples"]
+    shown = run("generate", "--prime", "the", "--length", "20", "--num-samples", "2",
+                "--seed", "4").stdout
+    assert shown == "--- sample 1 ---\n{}\n--- sample 2 ---\n{}\n".format(*batch["samples"][:2])
+
+    assert doc("--beam", "1")["samples"] == doc("--greedy")["samples"]
+    beams = doc("--beam", "3", "--num-samples", "2")
+    assert len(beams["samples"]) == 2 and beams["scores"][0] >= beams["scores"][1]
+
+    text = batch["samples"][0]
+    stop = text[8:10]
+    cut = text.index(stop, 3)
+    stopped = doc("--seed", "4", "--stop", stop, "--stop", "zzz")
+    assert stopped["samples"] == [text[:cut]] and stopped["stopped"] == [stop]
+    assert doc("--seed", "4", "--stop", stop, "--keep-stop")["samples"] == [text[:cut + 2]]
+    streamed = run("generate", "--prime", "the", "--length", "20", "--seed", "4", "--stop", stop)
+    assert streamed.stdout == text[:cut] + "\n"
+
+
 def test_generate_with_unseen_prime_characters_warns(trained):
     result = run("generate", "--prime", "时间 machine", "--length", "5", "--seed", "1")
     assert result.exit_code == 0

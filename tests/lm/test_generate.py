@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -5,8 +7,10 @@ from seqcli.config import RunConfig, SampleConfig
 from seqcli.data.tokenizers import train_tokenizer
 from seqcli.device import place
 from seqcli.errors import UsageError
-from seqcli.lm.generate import (TextStream, check_sample_config, filter_logits, make_generator,
-                                next_token, sample)
+from seqcli.lm.decoding import IncrementalDecoder, TextStream
+from seqcli.lm.generate import (check_sample_config, filter_logits, generate_samples, next_token,
+                                sample)
+from seqcli.lm.noise import RowNoise
 from seqcli.models.builder import build_model
 
 
@@ -20,10 +24,10 @@ def lm():
 
 def test_same_seed_same_text_and_prime_first(lm):
     model, tok = lm
-    config = SampleConfig(length=40, temperature=1.0)
-    a = sample(model, tok, "time", config, place("cpu"), generator=make_generator(7))
-    b = sample(model, tok, "time", config, place("cpu"), generator=make_generator(7))
-    c = sample(model, tok, "time", config, place("cpu"), generator=make_generator(8))
+    config = SampleConfig(length=40, temperature=1.0, seed=7)
+    a = sample(model, tok, "time", config, place("cpu"))
+    b = sample(model, tok, "time", config, place("cpu"))
+    c = sample(model, tok, "time", replace(config, seed=8), place("cpu"))
     assert a == b and a != c
     assert a.startswith("time") and len(a) == 4 + 40
 
@@ -31,8 +35,8 @@ def test_same_seed_same_text_and_prime_first(lm):
 def test_streamed_text_equals_returned_text(lm):
     model, tok = lm
     pieces = []
-    text = sample(model, tok, "he", SampleConfig(length=25), place("cpu"), on_text=pieces.append,
-                  generator=make_generator(1))
+    text = sample(model, tok, "he", SampleConfig(length=25, seed=1), place("cpu"),
+                  on_text=pieces.append)
     assert "".join(pieces) == text
 
 
@@ -77,15 +81,19 @@ def test_top_p_keeps_smallest_nucleus():
 
 def test_sampling_respects_top_k():
     logits = torch.tensor([[0.0, 0.0, 5.0, 4.9, 1.0, 1.0]])
-    gen = make_generator(0)
-    seen = {next_token(logits, SampleConfig(top_k=2, temperature=5.0), gen).item()
+    noise = RowNoise([0], logits.size(-1))
+    seen = {next_token(logits, SampleConfig(top_k=2, temperature=5.0), noise.draw()).item()
             for _ in range(200)}
     assert seen == {2, 3}
 
 
 @pytest.mark.parametrize("bad", [dict(length=0), dict(temperature=0.0), dict(temperature=-1.0),
                                  dict(top_k=0), dict(top_k=1000), dict(top_p=0.0),
-                                 dict(top_p=1.5), dict(num_samples=0)])
+                                 dict(top_p=1.5), dict(num_samples=0), dict(beam=0),
+                                 dict(beam=65), dict(beam=2, top_k=3), dict(beam=2, top_p=0.9),
+                                 dict(beam=2, greedy=True), dict(beam=2, temperature=0.5),
+                                 dict(beam=2, num_samples=3), dict(stop=("",)),
+                                 dict(stop="x"), dict(keep_stop=True)])
 def test_bad_sampling_settings_are_refused(bad):
     with pytest.raises(UsageError):
         check_sample_config(SampleConfig(**bad), vocab_size=50)
@@ -115,8 +123,8 @@ def test_streaming_decodes_each_token_a_bounded_number_of_times(kind):
     model = build_model(RunConfig(), inner.vocab_size).eval()
     tok, pieces = CountingTokenizer(inner), []
     length = 400
-    text = sample(model, tok, "the", SampleConfig(length=length, temperature=1.5), place("cpu"),
-                  on_text=pieces.append, generator=make_generator(3))
+    text = sample(model, tok, "the", SampleConfig(length=length, temperature=1.5, seed=3),
+                  place("cpu"), on_text=pieces.append)
     assert "".join(pieces) == text and text.startswith("the")
     assert tok.decoded < 8 * length  # the final full decode is `length`; streaming a few more
 
@@ -128,9 +136,62 @@ def test_a_multibyte_character_split_across_tokens_is_held_back():
     ids = tok.encode("日本語")
     assert len(ids) > 3  # characters span several tokens
     shown = []
-    stream = TextStream(tok, "", shown.append)
+    decoder, stream = IncrementalDecoder(tok), TextStream("", shown.append)
     for i in ids:
-        stream.add(i)
+        stream.push(decoder.add(i))
         assert "\ufffd" not in "".join(shown)
     stream.finish(tok.decode(ids))
     assert "".join(shown) == "日本語"
+
+
+def test_batched_samples_are_reproducible_and_differ_by_row(lm):
+    model, tok = lm
+    config = SampleConfig(length=30, temperature=1.0, num_samples=4, seed=5)
+    a = generate_samples(model, tok, "the", config, place("cpu"))
+    b = generate_samples(model, tok, "the", config, place("cpu"))
+    assert a == b and len({s.text for s in a}) == 4
+    assert all(s.text.startswith("the") and s.stopped is None and s.tokens == 30 for s in a)
+
+
+def test_sample_i_of_n_is_the_single_sample_of_seed_plus_i(lm):
+    """The contract: row i reads its own generator, seeded seed + i, whatever N is."""
+    model, tok = lm
+    config = SampleConfig(length=30, temperature=1.0, top_p=0.95, num_samples=4, seed=5)
+    batch = [s.text for s in generate_samples(model, tok, "the", config, place("cpu"))]
+    alone = [sample(model, tok, "the", replace(config, num_samples=1, seed=5 + i), place("cpu"))
+             for i in range(4)]
+    assert batch == alone
+    two = generate_samples(model, tok, "the", replace(config, num_samples=2), place("cpu"))
+    assert [s.text for s in two] == batch[:2]
+
+
+class CountingModel(torch.nn.Module):
+    """Records the batch size of every forward."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner, self.batches = inner, []
+
+    def forward(self, x, state=None):
+        self.batches.append(tuple(x.shape))
+        return self.inner(x, state)
+
+
+def test_num_samples_is_one_batch_one_forward_per_token(lm):
+    model, tok = lm
+    counting = CountingModel(model)
+    config = SampleConfig(length=10, num_samples=6, seed=1)
+    generate_samples(counting, tok, "time", config, place("cpu"))
+    assert counting.batches == [(1, 4)] + [(6, 1)] * 9  # the prime once, then all rows a step
+
+
+def test_exponential_race_samples_the_distribution():
+    """argmax p / E with E ~ Exp(1) draws each token with its probability."""
+    probs = torch.tensor([[0.0, 0.0, 0.5, 0.3, 0.2]])
+    logits = torch.where(probs > 0, probs.log(), torch.tensor(-1e9))
+    noise = RowNoise([3], 5)
+    counts = torch.bincount(torch.cat([next_token(logits, SampleConfig(temperature=1.0),
+                                                  noise.draw()) for _ in range(4000)]),
+                            minlength=5)
+    assert counts[:2].sum() == 0
+    assert torch.allclose(counts.float() / 4000, probs[0], atol=0.03)

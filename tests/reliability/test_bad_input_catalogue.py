@@ -231,6 +231,15 @@ CASES = [
     C("length-absurd", gen("--length", "1000000000000"), 2, r"--length must be an integer from 1 to"),
     C("num-samples-zero", gen("--num-samples", "0"), 2, r"--num-samples must be"),
     C("generate-seed-negative", gen("--seed", "-1"), 2, r"--seed must be an integer from 0"),
+    C("beam-zero", gen("--beam", "0"), 2, r"--beam must be an integer from 1 to 64"),
+    C("beam-absurd", gen("--beam", "1000"), 2, r"--beam must be an integer from 1 to 64"),
+    C("beam-with-top-k", gen("--beam", "2", "--top-k", "3"), 2, r"--beam searches deterministically"),
+    C("beam-with-greedy", gen("--beam", "2", "--greedy"), 2, r"cannot be combined with --greedy"),
+    C("beam-with-temperature", gen("--beam", "2", "--temperature", "0.5"), 2, r"drop --temperature"),
+    C("beam-fewer-than-samples", gen("--beam", "2", "--num-samples", "3"), 2, r"--num-samples must be at most --beam \(2\)"),
+    C("stop-empty", gen("--stop", ""), 2, r"--stop must not be empty"),
+    C("keep-stop-without-stop", gen("--keep-stop"), 2, r"--keep-stop needs a --stop"),
+    C("beam-and-stop-fine", gen("--beam", "2", "--num-samples", "2", "--stop", "e"), 0, None),
 
     # ----- classification input ---------------------------------------------------------
     *(C(f"classify-train-{name}", ["train", "--task", "classify", "--corpus", f"{{files}}/{file}",
@@ -529,7 +538,7 @@ def test_unexpected_errors_are_one_line_too(workspace, network, monkeypatch):
     def boom(*args, **kwargs):
         raise ZeroDivisionError("something nobody expected")
 
-    monkeypatch.setattr(generate_cli, "generate_texts", boom)
+    monkeypatch.setattr(generate_cli, "generate_samples", boom)
     result = _invoke(["generate", "--model", values["run"], "--length", "3"], env)
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()

@@ -1,0 +1,190 @@
+"""What sampling and beam search share: the prime run once, the tokens they may not pick,
+and each row's new text decoded token by token (for stop strings and for the terminal).
+
+A row's *new text* is everything after the prime in the returned text: for word tokens it
+starts with the space that joins the first new word to the prime. Stop strings are looked
+for in it, and streaming shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from seqcli.data.tokenizers import PAD_ID, UNK_ID, Tokenizer
+from seqcli.device import Placement
+from seqcli.lm.stops import StopWatch, cut_at_stop
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One continuation: `text` begins with the prime; `stopped` is the stop string that
+    ended it (None when it ran to --length); `score` is beam search's length-normalised
+    log-probability (None for samples); `tokens` counts the new tokens produced."""
+
+    text: str
+    stopped: str | None = None
+    score: float | None = None
+    tokens: int = 0
+
+
+def mask_special(logits: torch.Tensor) -> torch.Tensor:
+    """[rows, vocab] logits as float32 on the CPU with padding and unknown at -inf: a
+    generated [UNK] would read as text that is not there."""
+    logits = logits.to(dtype=torch.float32, device="cpu", copy=True)  # never the model's own
+    logits[..., PAD_ID] = float("-inf")
+    if logits.size(-1) > UNK_ID + 1:
+        logits[..., UNK_ID] = float("-inf")
+    return logits
+
+
+@torch.no_grad()
+def run_prime(model: torch.nn.Module, tokenizer: Tokenizer, prime: str,
+              placement: Placement) -> tuple[torch.Tensor, object]:
+    """Feed the prime once, batch 1: the logits after its last token [1, vocab] and the
+    state. An empty prime starts from a newline where the vocabulary has one."""
+    model.eval()
+    ids = tokenizer.encode(prime) or [_start_token(tokenizer)]
+    x = torch.tensor([ids], dtype=torch.long, device=placement.device)
+    with placement.autocast():
+        logits, state = model(x, None)
+    return logits[:, -1], state
+
+
+@torch.no_grad()
+def step(model: torch.nn.Module, tokens: list[int], state, placement: Placement):
+    """One step of the recurrence for every row: tokens [rows] -> logits [rows, vocab]."""
+    x = torch.tensor(tokens, dtype=torch.long, device=placement.device).view(-1, 1)
+    with placement.autocast():
+        logits, state = model(x, state)
+    return logits[:, -1], state
+
+
+def select_rows(state, rows: list[int]):
+    """The recurrent state of some rows, in that order (repeats copy a row): dim 1 of
+    [layers, rows, hidden], or of each tensor of an LSTM's (h, c)."""
+    if isinstance(state, tuple):
+        return tuple(select_rows(s, rows) for s in state)
+    return state.index_select(1, torch.tensor(rows, dtype=torch.long, device=state.device))
+
+
+def joiner(tokenizer: Tokenizer, prime: str) -> str:
+    """Word tokens decode without the space that separates the first new word from the prime."""
+    return " " if tokenizer.kind == "word" and prime else ""
+
+
+def render(tokenizer: Tokenizer, prime: str, produced: list[int]) -> str:
+    """The prime and the decoded new tokens, as one text."""
+    text = tokenizer.decode(produced)
+    return prime + (joiner(tokenizer, prime) if text else "") + text
+
+
+def finish(tokenizer: Tokenizer, prime: str, produced: list[int], stops: tuple[str, ...],
+           keep_stop: bool, score: float | None = None) -> Sample:
+    """The returned sample: one full decode, cut at the first stop string it holds."""
+    full = render(tokenizer, prime, produced)
+    new, stopped = cut_at_stop(full[len(prime):], stops, keep_stop)
+    return Sample(prime + new, stopped, score, len(produced))
+
+
+class IncrementalDecoder:
+    """New text token by token, decoding only the tokens not yet shown.
+
+    Each step decodes the pending tokens together with the last shown token as context (word
+    tokens need it for the space between them, byte-level BPE for nothing) and returns what
+    the context alone does not decode to: constant work per token, not a re-decode of the
+    whole output. Pending tokens are held back while they end in a partly decoded multi-byte
+    character (U+FFFD), and released when it completes.
+    """
+
+    def __init__(self, tokenizer: Tokenizer, joiner: str = ""):
+        self.tokenizer, self.joiner = tokenizer, joiner
+        self.context: list[int] = []  # the last token already returned
+        self.pending: list[int] = []
+
+    def add(self, token: int) -> str:
+        self.pending.append(token)
+        before = self.tokenizer.decode(self.context) if self.context else ""
+        text = self.tokenizer.decode(self.context + self.pending)
+        if text.endswith("\ufffd") or not text.startswith(before) or len(text) == len(before):
+            return ""
+        new = text[len(before):]
+        if not self.context:  # the first new text: it joins the prime
+            new = self.joiner + new
+        self.context, self.pending = self.pending[-1:], []
+        return new
+
+
+class RowText:
+    """One row's new tokens and, when there are stop strings or a terminal to show it on, its
+    new text decoded piece by piece and watched for the stops."""
+
+    def __init__(self, tokenizer: Tokenizer, prime: str, stops: tuple[str, ...],
+                 decode: bool = False):
+        self.tokens: list[int] = []
+        wanted = decode or bool(stops)
+        self.decoder = IncrementalDecoder(tokenizer, joiner(tokenizer, prime)) if wanted else None
+        self.watch = StopWatch(stops) if stops else None
+        self.piece = ""  # the text the last token completed (when decoded)
+
+    def add(self, token: int) -> str | None:
+        """Append a token; the stop string its text completes, if any."""
+        self.tokens.append(token)
+        if self.decoder is None:
+            return None
+        self.piece = self.decoder.add(token)
+        return None if self.watch is None else self.watch.feed(self.piece)
+
+    def copy(self) -> RowText:
+        """An independent continuation of this row (beam search branches)."""
+        twin = RowText.__new__(RowText)
+        twin.tokens, twin.piece = list(self.tokens), self.piece
+        twin.decoder = None if self.decoder is None else _copy_decoder(self.decoder)
+        twin.watch = None if self.watch is None else self.watch.copy()
+        return twin
+
+
+class TextStream:
+    """Hands a sample's text to `on_text` as it grows, never showing text past a stop.
+
+    The last `holdback` characters (the longest stop string's length minus one) are held
+    until more text arrives: a stop string could begin inside them. `finish` shows the
+    rest of the final (cut) new text.
+    """
+
+    def __init__(self, prime: str, on_text: Callable[[str], None], holdback: int = 0):
+        self.on_text, self.holdback = on_text, holdback
+        self.held = ""
+        self.shown: list[str] = []  # new text handed out so far
+        on_text(prime)
+
+    def push(self, piece: str) -> None:
+        self.held += piece
+        ready = len(self.held) - self.holdback
+        if ready > 0:
+            self._show(self.held[:ready])
+            self.held = self.held[ready:]
+
+    def finish(self, new_text: str) -> None:
+        """Show what the final new text has beyond what was shown."""
+        shown = "".join(self.shown)
+        if new_text.startswith(shown) and len(new_text) > len(shown):
+            self._show(new_text[len(shown):])
+
+    def _show(self, text: str) -> None:
+        self.on_text(text)
+        self.shown.append(text)
+
+
+def _copy_decoder(decoder: IncrementalDecoder) -> IncrementalDecoder:
+    twin = IncrementalDecoder(decoder.tokenizer, decoder.joiner)
+    twin.context, twin.pending = list(decoder.context), list(decoder.pending)
+    return twin
+
+
+def _start_token(tokenizer: Tokenizer) -> int:
+    """With no prime, start from a newline when the vocabulary has one."""
+    newline = tokenizer.encode("\n")
+    return newline[0] if newline and newline[0] != UNK_ID else UNK_ID + 1
