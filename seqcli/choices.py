@@ -28,5 +28,6 @@ CELL_SIGNALS = {"rnn": ("hidden",), "lstm": ("hidden", "cell", "input", "forget"
                 "gru": ("hidden", "update", "reset")}
 GATES = ("input", "forget", "output", "update", "reset")
 INSPECT_FORMATS = ("text", "json", "html")  # inspect, explain
+EXPORT_FORMATS = ("onnx", "torchscript")  # seqcli export: the file written, not a report
 PLOT_METRICS = ("loss", "lr", "val_loss", "val_perplexity", "val_bits", "val_accuracy",
                 "val_macro_f1")

@@ -42,6 +42,10 @@ class DeviceError(UsageError):
     """A requested device or precision that this machine does not have."""
 
 
+class ExportError(SeqcliError):
+    """An export that cannot be made, or whose file does not compute what the run computes."""
+
+
 class TrainingError(SeqcliError):
     """Training that cannot go on (a non-finite loss, for example)."""
 

@@ -1,0 +1,106 @@
+"""Where an export may go, what it refuses, and what it writes beside the model."""
+
+import json
+import os
+
+import pytest
+
+from seqcli.errors import ExportError, UsageError
+from seqcli.export.exporter import export_run, resolve_target
+
+
+def snapshot(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def test_default_location_is_the_runs_export_folder_and_is_replaced_freely(run_factory):
+    run = run_factory("lm", cell="gru")
+    before = snapshot(run.path)
+    first = export_run(run, fmt="torchscript")
+    assert first["path"] == str(run.path / "export" / "model.pt")
+    again = export_run(run, fmt="torchscript")  # ours: no --force needed
+    assert again["path"] == first["path"]
+    assert snapshot(run.path) == before  # the run's own files are untouched
+    assert sorted(p.name for p in (run.path / "export").iterdir()) == [
+        "model.pt", "model.pt.json", "tokenizer.json"]
+
+
+def test_format_comes_from_the_option_or_the_suffix(tmp_path):
+    assert resolve_target(tmp_path, tmp_path / "m.onnx", None, None).format == "onnx"
+    assert resolve_target(tmp_path, tmp_path / "m.onnx", None, None).opset == 17
+    assert resolve_target(tmp_path, tmp_path / "m.ts", None, None).format == "torchscript"
+    assert resolve_target(tmp_path, tmp_path / "m.bin", "onnx", 15).path.name == "m.bin"
+    assert resolve_target(tmp_path, None, "onnx", None).path == tmp_path / "export/model.onnx"
+    with pytest.raises(UsageError, match="name the export format: --format onnx or"):
+        resolve_target(tmp_path, tmp_path / "m.bin", None, None)
+    with pytest.raises(UsageError, match="names a torchscript file but --format is onnx"):
+        resolve_target(tmp_path, tmp_path / "m.pt", "onnx", None)
+    with pytest.raises(UsageError, match="unknown export format 'tflite'"):
+        resolve_target(tmp_path, None, "tflite", None)
+
+
+def test_user_files_are_never_replaced_without_force(run_factory, tmp_path):
+    run, other = run_factory("lm"), run_factory("lm", tokenizer="word")
+    out = tmp_path / "mine" / "model.pt"
+    export_run(run, out)
+    with pytest.raises(ExportError, match=r"model.pt exists; pass --force to replace it"):
+        export_run(run, out)
+    export_run(run, out, overwrite=True)
+    with pytest.raises(ExportError, match="holds another tokenizer"):
+        export_run(other, out.with_name("other.pt"))
+    export_run(run, out.with_name("again.pt"))  # the same tokenizer.json may stay
+    assert (tmp_path / "mine" / "again.pt").is_file()
+
+
+def test_the_top_of_a_run_directory_is_refused(run_factory):
+    run = run_factory("lm")
+    with pytest.raises(UsageError, match="would be written into the run directory"):
+        export_run(run, run.path / "best.pt")
+    assert not (run.path / "best.pt").exists()
+
+
+def test_an_unwritable_destination_is_one_line(run_factory, tmp_path):
+    run = run_factory("lm")
+    (tmp_path / "file.txt").write_text("not a folder")
+    with pytest.raises(ExportError, match=r"cannot write to .*file.txt"):
+        export_run(run, tmp_path / "file.txt" / "model.pt")
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        with pytest.raises(ExportError, match="cannot write to .*locked: Permission denied"):
+            export_run(run, locked / "model.pt")
+
+
+def test_sidecar_of_a_language_model(run_factory, tmp_path):
+    run = run_factory("lm", cell="lstm", layers=2)
+    report = export_run(run, tmp_path / "lm.pt")
+    meta = json.loads((tmp_path / "lm.pt.json").read_text())
+    assert report["metadata"] == str(tmp_path / "lm.pt.json")
+    assert meta["task"] == "lm" and meta["file"] == "lm.pt" and meta["format"] == "torchscript"
+    assert meta["model"] == {"cell": "lstm", "num_layers": 2, "hidden_size": 12,
+                                  "embedding_size": 8, "bidirectional": False,
+                                  "vocab_size": run.tokenizer.vocab_size}
+    assert [i["name"] for i in meta["inputs"]] == ["ids", "h0", "c0"]
+    assert meta["inputs"][0] == {"name": "ids", "dtype": "int64", "shape": ["batch", "time"]}
+    assert [o["name"] for o in meta["outputs"]] == ["logits", "hn", "cn"]
+    assert meta["state"] == [{"input": "h0", "output": "hn", "shape": [2, "batch", 12]},
+                             {"input": "c0", "output": "cn", "shape": [2, "batch", 12]}]
+    assert meta["tokenizer"] == {"file": "tokenizer.json", "kind": "char", "pad_id": 0,
+                                 "unk_id": 1, "lowercase": False}
+    assert meta["verified"]["atol"] == 1e-4 and meta["verified"]["max_abs_error"] < 1e-5
+    assert len(meta["verified"]["cases"]) == 12 and meta["seqcli_version"]
+    assert (tmp_path / "tokenizer.json").read_bytes() == (run.path / "tokenizer.json").read_bytes()
+
+
+def test_sidecar_of_a_classifier(run_factory, tmp_path):
+    run = run_factory("classify", cell="gru", bidirectional=True, subwords=32, pooling="last")
+    export_run(run, tmp_path / "clf.pt")
+    meta = json.loads((tmp_path / "clf.pt.json").read_text())
+    assert meta["task"] == "classify" and meta["labels"] == ["negative", "positive"]
+    assert [i["name"] for i in meta["inputs"]] == ["ids", "lengths", "ngrams"]
+    assert meta["inputs"][2]["shape"] == ["batch", "time", "ngrams"]
+    assert meta["outputs"] == [{"name": "logits", "dtype": "float32", "shape": ["batch", 2]}]
+    assert meta["subwords"]["buckets"] == 32 and "crc32" in meta["subwords"]["recipe"]
+    assert meta["max_length"] == run.config.data.max_length and meta["pooling"] == "last"
+    assert meta["tokenizer"]["kind"] == "word" and meta["tokenizer"]["lowercase"] is True
+    assert "state" not in meta

@@ -1,0 +1,114 @@
+"""ONNX exports of every cell and shape, checked again here from the written file: a language
+model generates what `seqcli generate --greedy` generates, and a classifier gives each text in
+a padded batch of mixed lengths the logits the PyTorch model gives it alone."""
+
+import json
+
+import pytest
+import torch
+
+from seqcli.choices import CELLS
+from seqcli.config import SampleConfig
+from seqcli.data.tokenizers import PAD_ID, UNK_ID
+from seqcli.errors import ExportError, UsageError
+from seqcli.export import onnx_file
+from seqcli.export.exporter import export_run
+from seqcli.lm.generate import sample
+
+ort = pytest.importorskip("onnxruntime")
+np = pytest.importorskip("numpy")
+
+
+def session(path):
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def onnx_greedy(path, meta, ids: list[int], length: int) -> list[int]:
+    """The README's loop, greedy: prime once, then one token per step with the state carried."""
+    model = session(path)
+    state = {s["input"]: np.zeros([1 if d == "batch" else d for d in s["shape"]], np.float32)
+             for s in meta["state"]}
+    x, produced = np.array([ids], np.int64), []
+    for _ in range(length):
+        logits, *new = model.run(None, {"ids": x, **state})
+        state = dict(zip(state, new))
+        last = logits[0, -1]
+        last[[PAD_ID, UNK_ID]] = -np.inf
+        produced.append(int(last.argmax()))
+        x = np.array([[produced[-1]]], np.int64)
+    return produced
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("cell", CELLS)
+def test_language_model_generates_as_pytorch_does(run_factory, tmp_path, cell, layers):
+    impl = "scratch" if layers == 2 else "fused"  # both forms load into the export
+    run = run_factory("lm", cell=cell, layers=layers, impl=impl)
+    report = export_run(run, tmp_path / "lm.onnx")
+    assert report["verified"]["max_abs_error"] < 1e-5
+    meta = json.loads((tmp_path / "lm.onnx.json").read_text())
+    assert [s["shape"] for s in meta["state"]] == [[layers, "batch", 12]] * (
+        2 if cell == "lstm" else 1)
+    prime = "the time"
+    expected = sample(run.model, run.tokenizer, prime, SampleConfig(length=12, greedy=True),
+                      run.placement)
+    produced = onnx_greedy(tmp_path / "lm.onnx", meta, run.tokenizer.encode(prime), 12)
+    assert prime + run.tokenizer.decode(produced) == expected
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
+@pytest.mark.parametrize("cell", CELLS)
+def test_classifier_handles_padding_like_pytorch(run_factory, tmp_path, cell, bidirectional,
+                                                 layers):
+    case = CELLS.index(cell) + 3 * layers + bidirectional  # vary the rest across the matrix
+    pooling = ("max", "mean", "last")[case % 3]
+    run = run_factory("classify", cell=cell, layers=layers, bidirectional=bidirectional,
+                      pooling=pooling, subwords=32 if case % 2 else 0,
+                      impl="scratch" if case % 4 == 1 else "fused")
+    report = export_run(run, tmp_path / "clf.onnx")
+    assert report["verified"]["max_abs_error"] < 1e-5
+    texts = [[5, 3, 7, 2, 9, 4], [6], [8, 2, 3]]
+    ids = torch.tensor([t + [PAD_ID] * (6 - len(t)) for t in texts])
+    lengths = torch.tensor([len(t) for t in texts])
+    feeds = {"ids": ids.numpy(), "lengths": lengths.numpy()}
+    ngrams = None
+    if run.config.model.subwords:
+        ngrams = torch.randint(1, 32, (3, 6, 4)) * (ids != PAD_ID).unsqueeze(-1)
+        feeds["ngrams"] = ngrams.numpy()
+    (logits,) = session(tmp_path / "clf.onnx").run(None, feeds)
+    with torch.no_grad():
+        for row, text in enumerate(texts):
+            alone = run.model(torch.tensor([text]), None,
+                              None if ngrams is None else ngrams[row:row + 1, :len(text)])[0]
+            assert torch.allclose(torch.from_numpy(logits[row]), alone[0], atol=1e-5)
+
+
+@pytest.mark.parametrize("opset", [onnx_file.MIN_OPSET, onnx_file.MAX_OPSET])
+def test_the_ends_of_the_opset_range_verify(run_factory, tmp_path, opset):
+    run = run_factory("classify", cell="gru", bidirectional=True, subwords=16)
+    assert export_run(run, tmp_path / "m.onnx", opset=opset)["opset"] == opset
+
+
+@pytest.mark.parametrize("opset", [onnx_file.MIN_OPSET - 1, onnx_file.MAX_OPSET + 1, True])
+def test_an_opset_out_of_range_is_refused_before_any_work(run_factory, tmp_path, opset):
+    run = run_factory("lm")
+    with pytest.raises(UsageError, match=f"--opset must be an integer from "
+                                         f"{onnx_file.MIN_OPSET} to {onnx_file.MAX_OPSET}"):
+        export_run(run, tmp_path / "m.onnx", opset=opset)
+    assert not list(tmp_path.glob("m.onnx*"))
+
+
+def test_missing_onnxruntime_says_how_to_install(run_factory, tmp_path, monkeypatch):
+    real = onnx_file.importlib.import_module
+
+    def without_runtime(name, *args):
+        if name == "onnxruntime":
+            raise ModuleNotFoundError("No module named 'onnxruntime'", name="onnxruntime")
+        return real(name, *args)
+
+    monkeypatch.setattr(onnx_file.importlib, "import_module", without_runtime)
+    with pytest.raises(ExportError, match=r'onnxruntime is not installed\): '
+                                          r'pip install "seqcli\[export\]"'):
+        export_run(run_factory("lm"), tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
