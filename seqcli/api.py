@@ -23,6 +23,7 @@ from seqcli.classify.predict import Prediction, predict
 from seqcli.config import (RunConfig, SampleConfig, config_from_toml, default_config,
                            flat_overrides, load_toml)
 from seqcli.errors import UsageError
+from seqcli.export.exporter import export_run
 from seqcli.lm.evaluate import evaluate_language_model
 from seqcli.lm.generate import generate_texts
 from seqcli.lm.inspect import Inspection, inspect_text
@@ -129,6 +130,14 @@ class Run:
         return load(self.path, device=config.train.device, precision=config.train.precision,
                     runs=self.locations.runs, data_dir=self.locations.data,
                     cache=self.locations.cache)
+
+    def export(self, path: str | Path | None = None, *, format: str | None = None,
+               opset: int | None = None, overwrite: bool = False) -> dict[str, Any]:
+        """Write the model as ONNX or TorchScript (`format` None: from the suffix), after
+        checking the file computes what this run computes; tokenizer.json and PATH.json go
+        beside it. Default path: RUN/export/model.onnx (model.pt). See seqcli/export/."""
+        return export_run(self._loaded, None if path is None else Path(path), format, opset,
+                          overwrite)
 
     def _need(self, task: str) -> None:
         if self.task != task:

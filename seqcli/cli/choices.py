@@ -32,6 +32,7 @@ Signal = _enum("Signal", choices.SIGNALS)
 InspectFormat = _enum("InspectFormat", choices.INSPECT_FORMATS)
 PlotMetric = _enum("PlotMetric", choices.PLOT_METRICS)
 ExplainFormat = _enum("ExplainFormat", choices.INSPECT_FORMATS)
+ExportFormat = _enum("ExportFormat", choices.EXPORT_FORMATS)
 
 
 def value(choice: Enum | None) -> str | None:

@@ -27,8 +27,8 @@ except ImportError:  # pragma: no cover
 
 from torch.distributed import DistError  # noqa: E402
 
-from seqcli.cli import (bench, classify, corpus, evaluate, experiment, explain, generate,  # noqa: E402
-                        inspect, runs, train)
+from seqcli.cli import (bench, classify, corpus, evaluate, experiment, explain, export,  # noqa: E402
+                        generate, inspect, runs, train)
 from seqcli.cli.common import err_console, state  # noqa: E402
 from seqcli.errors import SeqcliError  # noqa: E402
 
@@ -139,6 +139,7 @@ app.command("classify")(classify.classify)
 app.command("evaluate")(evaluate.evaluate)
 app.command("inspect")(inspect.inspect)
 app.command("explain")(explain.explain)
+app.command("export")(export.export)
 app.add_typer(corpus.app, name="corpus")
 app.add_typer(runs.app, name="runs")
 app.add_typer(bench.app, name="bench")
