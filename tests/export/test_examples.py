@@ -1,0 +1,53 @@
+"""The README's onnxruntime snippet and examples/onnx_classify.py run as written, on exports
+of tiny runs, and agree with seqcli."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seqcli.classify.predict import predict
+from seqcli.export.exporter import export_run
+
+pytest.importorskip("onnxruntime")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def readme_snippet() -> str:
+    """The python block of the README's Export section."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Export\n", 1)[1]
+    return re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+
+
+def run_python(code_or_args: list[str], cwd: Path) -> str:
+    done = subprocess.run([sys.executable, *code_or_args], cwd=cwd, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.mark.parametrize("tokenizer", ["char", "word"])
+def test_readme_snippet_generates_from_an_exported_language_model(run_factory, tmp_path,
+                                                                  tokenizer):
+    run = run_factory("lm", cell="lstm", tokenizer=tokenizer)
+    export_run(run, fmt="onnx")
+    code = readme_snippet()
+    assert 'folder = "runs/lm-20261201-101500/export"' in code
+    code = code.replace("runs/lm-20261201-101500/export", str(run.path / "export"))
+    printed = run_python(["-c", code], tmp_path)
+    assert printed.startswith("the time traveller") and len(printed.strip()) > 40
+
+
+def test_the_classify_example_agrees_with_seqcli(run_factory, tmp_path):
+    run = run_factory("classify", cell="gru", bidirectional=True, subwords=64)
+    texts = ["a wonderful film", "an AWFUL, unwatchable mess", "", "warmly moving and long"]
+    export_run(run, tmp_path / "clf.onnx")
+    printed = run_python([str(ROOT / "examples" / "onnx_classify.py"),
+                          str(tmp_path / "clf.onnx"), *texts], tmp_path)
+    lines = [line.split("\t") for line in printed.splitlines()]
+    assert [text for *_, text in lines] == texts
+    for (label, probability, _), expected in zip(lines, predict(run, texts)):
+        assert label == expected.label and float(probability) == pytest.approx(
+            expected.probability, abs=1e-4)
