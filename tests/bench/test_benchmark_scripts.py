@@ -37,6 +37,7 @@ DRY_RUNS = {
     "mr_cv.py": ["--dry-run", "--only", "1,10", "--jobs", "2", "--", "--max-steps", "1"],
     "sst2.py": ["--dry-run", "--threads", "1", "--", "--max-steps", "1"],
     "reference_lm.py": ["--minutes", "0.005", "--corpus", str(ROOT / "README.md")],
+    "export_speed.py": ["--quick"],
 }
 SEQCLI = [sys.executable, "-m", "seqcli"]
 MR_TEXTS = 10_662
@@ -145,3 +146,13 @@ def test_mr_cv_dry_run(tmp_path):
         assert fold["commands"][0][-2:] == ["--max-steps", "1"]
         for command in fold["commands"]:
             assert_cli_accepts(command)
+
+
+def test_export_speed_quick_run(tmp_path):
+    pytest.importorskip("onnxruntime")
+    result = report("export_speed.py", tmp_path)
+    for task, unit in (("lm", "ms_per_token"), ("classify", "texts_per_second")):
+        assert set(result[task]["export"]) == {"onnx", "torchscript"}
+        assert all(e["bytes"] > 0 and e["max_abs_error"] < 1e-4
+                   for e in result[task]["export"].values())
+        assert set(result[task][unit]) == {"pytorch", "onnxruntime", "torchscript"}
