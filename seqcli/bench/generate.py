@@ -8,6 +8,10 @@ same model, tokenizer and sampling rule (``next_token``), so only the strategy d
 
 Per-token cost is also measured at a quarter, half and all of ``length``: flat for seqcli
 (each token costs one step), growing linearly for the reference (each token costs a prefix).
+
+``--num-samples`` batching (``report["batched"]``): for each N of ``batch_sizes``, N samples of
+``batch_length`` tokens as one batch (``seqcli-batch-N``) against the same N one after another
+(``sequential-N``); tokens/s, samples/s and the ratio per N (also in ``report["ratios"]``).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from seqcli.bench.timing import Candidate, build_report, interleave, machine_inf
 from seqcli.config import SampleConfig
 from seqcli.data.tokenizers import CharTokenizer, Tokenizer
 from seqcli.device import Placement, place
-from seqcli.lm.generate import next_token, sample
+from seqcli.lm.generate import next_token, sample, sample_rows
 from seqcli.lm.noise import RowNoise
 from seqcli.models.language_model import LanguageModel
 
@@ -45,6 +49,8 @@ class GenerateBenchSettings:
     rounds: int = 2
     warmup: int = 1
     seed: int = 0
+    batch_sizes: tuple[int, ...] = (1, 8, 32)  # --num-samples drawn batched vs one by one
+    batch_length: int = 200  # tokens per sample there (the sequential side is slow)
 
 
 def bench_generate(settings: GenerateBenchSettings, data: CharStream,
@@ -76,6 +82,9 @@ def bench_generate(settings: GenerateBenchSettings, data: CharStream,
                           candidates, tallies, "tokens", GENERATE_RATIOS)
     report["flatness"] = {name: round(ms[str(settings.length)] / ms[min(ms, key=int)], 3)
                           for name, ms in profile.items()}
+    if settings.batch_sizes:
+        report["batched"] = bench_batched(model, tokenizer, settings, placement)
+        report["ratios"].update(report["batched"]["ratios"])
     return report
 
 
@@ -96,6 +105,48 @@ def per_token_profile(runners: dict[str, Callable[[int], int]], length: int,
                 ms = round((time.perf_counter() - start) * 1000 / n, 4)
                 result[name][str(n)] = min(ms, result[name].get(str(n), ms))
     return result
+
+
+def bench_batched(model: torch.nn.Module, tokenizer: Tokenizer, settings: GenerateBenchSettings,
+                  placement: Placement) -> dict[str, Any]:
+    """``--num-samples N`` as one batch (``seqcli-batch-N``: one step per token for all N
+    rows) against the same N samples drawn one after another (``sequential-N``), for each N
+    of ``batch_sizes``. Both give the same texts (row i is seeded seed + i either way), so
+    only the batching differs; N = 1 is the control (a ratio near 1)."""
+    config = SampleConfig(length=settings.batch_length, temperature=1.0, seed=settings.seed)
+    candidates = []
+    for n in settings.batch_sizes:
+        seeds = [settings.seed + i for i in range(n)]
+        candidates += [
+            Candidate(f"seqcli-batch-{n}", lambda seeds=seeds: _batched(
+                model, tokenizer, settings.prime, config, placement, seeds),
+                {"num_samples": n, "strategy": "one batch"}),
+            Candidate(f"sequential-{n}", lambda seeds=seeds: _sequential(
+                model, tokenizer, settings.prime, config, placement, seeds),
+                {"num_samples": n, "strategy": "one sample after another"})]
+    tallies = interleave(candidates, rounds=settings.rounds, repeats=1,
+                         warmup=max(0, settings.warmup))
+    pairs = [(f"seqcli-batch-{n}", f"sequential-{n}") for n in settings.batch_sizes]
+    report = build_report({"length": settings.batch_length,
+                           "batch_sizes": list(settings.batch_sizes)},
+                          candidates, tallies, "tokens", pairs)
+    for result in report["results"]:
+        result["samples_per_second"] = round(result["tokens_per_second"]
+                                             / settings.batch_length, 3)
+    return report
+
+
+def _batched(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, config: SampleConfig,
+             placement: Placement, seeds: list[int]) -> int:
+    sample_rows(model, tokenizer, prime, config, placement, seeds)
+    return len(seeds) * config.length
+
+
+def _sequential(model: torch.nn.Module, tokenizer: Tokenizer, prime: str,
+                config: SampleConfig, placement: Placement, seeds: list[int]) -> int:
+    for seed in seeds:
+        sample_rows(model, tokenizer, prime, config, placement, [seed])
+    return len(seeds) * config.length
 
 
 def _carried(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, length: int,

@@ -78,14 +78,19 @@ def generate(
     layers: Annotated[int, typer.Option("--layers", help="Stacked layers.", min=1)] = GB.num_layers,
     impl: Annotated[Impl, typer.Option("--impl", help="fused or scratch.")] = Impl(GB.impl),
     length: Annotated[int, typer.Option("--length", help="Tokens to sample.", min=4)] = GB.length,
+    num_samples: Annotated[Optional[list[int]], typer.Option("--num-samples", help="Batch sizes to time against as many samples one after another (repeatable; default: 1, 8, 32; 0: skip).", min=0)] = None,
+    batch_length: Annotated[int, typer.Option("--batch-length", help="Tokens per sample in the batching comparison.", min=1)] = GB.batch_length,
     device: DeviceOpt = Device.auto, precision: PrecisionOpt = Precision.auto, threads: ThreadsOpt = None,
     rounds: RoundsOpt = GB.rounds, seed: SeedOpt = GB.seed, format: FormatOpt = TableFormat.table,
 ) -> None:
-    """Sampling tokens/s with the state carried, against re-running the prefix per token."""
+    """Sampling tokens/s with the state carried, against re-running the prefix per token; and
+    --num-samples N as one batch against N samples one after another."""
     _threads(threads)
+    sizes = GB.batch_sizes if num_samples is None else tuple(n for n in num_samples if n > 0)
     settings = GenerateBenchSettings(cell=cell.value, hidden_size=hidden, num_layers=layers,
                                      impl=impl.value, length=length, device=device.value,
-                                     precision=precision.value, rounds=rounds, seed=seed)
+                                     precision=precision.value, rounds=rounds, seed=seed,
+                                     batch_sizes=sizes, batch_length=batch_length)
     report = bench_generate(settings, d2l_chars(locations().data, locations().cache), _progress(rounds, format))
     _show(report, "tokens", format)
 
@@ -140,8 +145,22 @@ def _show(report: dict[str, Any], unit: str, format: TableFormat) -> None:
                       "-" if per_cpu is None else f"{per_cpu:,.0f}",
                       f"{result['peak_rss_mb']:,.0f}", str(result.get("precision", config.get("precision_used", ""))))
     out_console.print(table)
+    if "batched" in report:
+        _show_batched(report["batched"])
     for name, ratio in report["ratios"].items():
         out_console.print(f"{name}: [bold]{ratio:.2f}x[/]")
     for key in ("quality", "flatness"):
         if key in report:
             out_console.print(f"{key}: {report[key]}", highlight=False)
+
+
+def _show_batched(section: dict[str, Any]) -> None:
+    """`bench generate`'s --num-samples comparison: samples/s as well as tokens/s."""
+    table = Table(title=f"--num-samples batched vs one by one ({section['config']['length']} "
+                        f"tokens per sample)")
+    for column in ("candidate", "samples/s", "tokens/s", "peak RSS MB"):
+        table.add_column(column, justify="left" if column == "candidate" else "right")
+    for result in section["results"]:
+        table.add_row(result["name"], f"{result['samples_per_second']:,.2f}",
+                      f"{result['tokens_per_second']:,.0f}", f"{result['peak_rss_mb']:,.0f}")
+    out_console.print(table)

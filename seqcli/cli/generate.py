@@ -27,7 +27,7 @@ def generate(
     greedy: Annotated[bool, typer.Option("--greedy", help="Always take the most likely token.")] = DEFAULTS.greedy,
     num_samples: Annotated[int, typer.Option("--num-samples", help="Samples to draw, as one batch. Sample i uses seed --seed + i-1 (the same text that seed gives alone). The first streams as it grows, the others are printed when all are done.")] = DEFAULTS.num_samples,
     beam: Annotated[Optional[int], typer.Option("--beam", help="Beam search of width N instead of sampling: deterministic, ranked by mean log-probability per token; --beam 1 is --greedy. With --num-samples K (<= N): the K best beams. Not with --temperature, --top-k, --top-p.")] = DEFAULTS.beam,
-    stop: Annotated[Optional[list[str]], typer.Option("--stop", help="End a sample where its new text first contains S (repeatable; a newline in bash: $'\\n'). S is cut off unless --keep-stop.")] = None,
+    stop: Annotated[Optional[list[str]], typer.Option("--stop", metavar="S", help="End a sample where its new text first contains S (repeatable; a newline in bash: $'\\n'). S is cut off unless --keep-stop.")] = None,
     keep_stop: Annotated[bool, typer.Option("--keep-stop", help="End a stopped sample with its stop string instead of cutting it off.")] = DEFAULTS.keep_stop,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed: the same seed gives the same text.")] = DEFAULTS.seed,
     device: Annotated[Device, typer.Option("--device", help="auto | cpu | cuda | mps.")] = Device.auto,

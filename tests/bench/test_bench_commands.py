@@ -59,13 +59,19 @@ def test_references_train_every_cell(cell, kind):
 
 def test_bench_generate_report(chars):
     settings = GenerateBenchSettings(hidden_size=8, embedding_size=4, length=8, rounds=1,
-                                     warmup=0, device="cpu")
+                                     warmup=0, device="cpu", batch_sizes=(1, 3), batch_length=4)
     report = bench_generate(settings, chars)
     assert [r["name"] for r in report["results"]] == ["seqcli-generate", "reference-prefix-rerun"]
     for result in report["results"]:
         assert set(result["per_token_ms"]) == {"2", "4", "8"}
     assert "seqcli-generate / reference-prefix-rerun" in report["ratios"]
     assert set(report["flatness"]) == {"seqcli-generate", "reference-prefix-rerun"}
+    batched = report["batched"]
+    assert [r["name"] for r in batched["results"]] == ["seqcli-batch-1", "sequential-1",
+                                                       "seqcli-batch-3", "sequential-3"]
+    assert [r["tokens"] for r in batched["results"]] == [4, 4, 12, 12]
+    assert all(r["samples_per_second"] > 0 for r in batched["results"])
+    assert {"seqcli-batch-3 / sequential-3", "seqcli-batch-1 / sequential-1"} <= set(report["ratios"])
 
 
 def test_bench_classify_report_and_reference():
@@ -102,6 +108,14 @@ def test_cli_bench_classify_table_and_help():
     assert "seqcli-classify / reference-padded" in result.stdout
     for command in ("train", "generate", "classify"):
         assert runner.invoke(app, ["bench", command, "--help"]).exit_code == 0
+
+
+def test_cli_bench_generate_table_shows_the_batching_comparison():
+    result = runner.invoke(app, ["bench", "generate", "--hidden", "8", "--length", "4",
+                                 "--rounds", "1", "--num-samples", "2", "--batch-length", "3",
+                                 "--device", "cpu", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    assert "samples/s" in result.stdout and "seqcli-batch-2 / sequential-2" in result.stdout
 
 
 def test_cli_bench_rejects_bad_options():
