@@ -32,7 +32,7 @@ from seqcli.export.samples import classifier_texts
 from seqcli.export.sidecar import describe, sidecar_path, tokenizer_path, tokenizer_text
 from seqcli.export.verify import Runner, verify_classifier, verify_language_model
 from seqcli.export.wrappers import GraphSpec, export_graph
-from seqcli.runs import CONFIG_FILE, LoadedRun
+from seqcli.runs import CONFIG_FILE, LoadedRun, read_json_or_none
 
 EXPORT_DIR = "export"
 DEFAULT_NAMES = {"onnx": "model.onnx", "torchscript": "model.pt"}
@@ -66,25 +66,28 @@ def resolve_target(run_dir: Path, path: Path | None, fmt: str | None,
         raise UsageError("--opset applies to ONNX exports only")
     if path is None:
         return Target(run_dir / EXPORT_DIR / DEFAULT_NAMES[fmt], fmt, opset, True)
+    if path.is_dir():  # an existing folder: the default name inside it
+        path = path / DEFAULT_NAMES[fmt]
     return Target(path, fmt, opset, False)
 
 
 def check_destination(target: Target, run_dir: Path, tokenizer: str, overwrite: bool) -> None:
     """Refuse what would corrupt a run or silently replace a user's file; make the folder."""
     folder = target.path.parent
-    if not target.default and (folder / CONFIG_FILE).is_file():
+    if not target.default and _is_run_dir(folder):
         raise UsageError(f"{target.path} would be written into the run directory {folder} "
                          f"itself; use {run_dir / EXPORT_DIR} (the default) or another folder")
     if target.path.is_dir():
-        raise UsageError(f"--out {target.path} is a directory; name the file to write")
+        raise UsageError(f"--out {target.path} is a directory inside a folder: name the file")
     if not target.default and not overwrite:
         for existing in (target.path, sidecar_path(target.path)):
             if existing.exists():
-                raise ExportError(f"{existing} exists; pass --force to replace it")
+                raise ExportError(f"{existing} exists; pass --force (overwrite=True) to "
+                                  f"replace it")
         tok = tokenizer_path(target.path)
         if tok.exists() and _read_or_none(tok) != tokenizer:
             raise ExportError(f"{tok} exists and holds another tokenizer; export to another "
-                              f"folder or pass --force to replace it")
+                              f"folder or pass --force (overwrite=True) to replace it")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / f".export-write-test-{os.getpid()}"
@@ -92,6 +95,12 @@ def check_destination(target: Target, run_dir: Path, tokenizer: str, overwrite: 
         probe.unlink()
     except OSError as err:
         raise ExportError(f"cannot write to {folder}: {err.strerror or err}") from None
+
+
+def _is_run_dir(folder: Path) -> bool:
+    """A seqcli run's folder: its config.json has the run's task and config."""
+    stored = read_json_or_none(folder / CONFIG_FILE)
+    return isinstance(stored, dict) and {"task", "config"} <= set(stored)
 
 
 def _read_or_none(path: Path) -> str | None:

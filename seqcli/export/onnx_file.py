@@ -66,9 +66,13 @@ def onnx_bytes(graph: nn.Module, spec: GraphSpec, opset: int) -> bytes:
         # sizes other than 1 (our states are inputs, so that does not apply); the
         # verification, not the exporter's warnings, decides whether the file is right.
         warnings.simplefilter("ignore")
-        torch.onnx.export(graph, spec.example, buffer, dynamo=False, opset_version=opset,
-                          input_names=list(spec.inputs), output_names=list(spec.outputs),
-                          dynamic_axes=spec.dynamic_axes())
+        try:
+            torch.onnx.export(graph, spec.example, buffer, dynamo=False, opset_version=opset,
+                              input_names=list(spec.inputs), output_names=list(spec.outputs),
+                              dynamic_axes=spec.dynamic_axes())
+        except Exception as err:  # torch.onnx raises several types; each is the export's end
+            raise ExportError(f"torch.onnx cannot export this model: {first_line(err)}") \
+                from None
     data = buffer.getvalue()
     try:
         onnx.checker.check_model(onnx.load_from_string(data))
@@ -81,13 +85,21 @@ def onnx_bytes(graph: nn.Module, spec: GraphSpec, opset: int) -> bytes:
 def onnx_runner(data: bytes, spec: GraphSpec) -> Runner:
     """Inputs in `spec.inputs` order -> outputs in `spec.outputs` order, in onnxruntime."""
     _, ort = require_onnx()
-    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    try:
+        session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    except Exception as err:  # onnxruntime's own exception types
+        raise ExportError(f"onnxruntime cannot load the exported model: {first_line(err)}") \
+            from None
 
     def run(inputs: tuple[Tensor, ...]) -> list[Tensor]:
         feeds = {name: tensor.numpy() for name, tensor in zip(spec.inputs, inputs)}
         return [torch.from_numpy(array) for array in session.run(list(spec.outputs), feeds)]
 
     return run
+
+
+def first_line(err: Exception) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
 
 
 def runtime_version() -> str:

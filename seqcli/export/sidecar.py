@@ -29,7 +29,7 @@ SUBWORD_RECIPE = (f"per token: the distinct character n-grams of '<' + token + '
 
 
 def sidecar_path(model_file: Path) -> Path:
-    """``model.onnx`` -> ``model.onnx.json`` (an ONNX and a TorchScript export can share a folder)."""
+    """``model.onnx`` -> ``model.onnx.json`` (so model.onnx and model.pt can share a folder)."""
     return model_file.with_name(model_file.name + ".json")
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from seqcli.errors import ExportError
 from seqcli.export.wrappers import GraphSpec
 
 Runner = Callable[[tuple[Tensor, ...]], list[Tensor]]
@@ -27,7 +28,11 @@ def torchscript_bytes(graph: nn.Module, spec: GraphSpec) -> bytes:
     """The traced graph, saved as torch.jit.save writes it."""
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # TracerWarning, DeprecationWarning: see the docstring
-        traced = torch.jit.trace(graph, spec.example, check_trace=False)
+        try:
+            traced = torch.jit.trace(graph, spec.example, check_trace=False)
+        except Exception as err:  # the tracer raises several types; each ends the export
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
+            raise ExportError(f"torch.jit.trace cannot trace this model: {first}") from None
         buffer = io.BytesIO()
         torch.jit.save(traced, buffer)
     return buffer.getvalue()

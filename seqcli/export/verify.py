@@ -61,6 +61,17 @@ class Checker:
                 "outputs_compared": self.outputs, "cases": self.cases}
 
 
+def _call(run: Runner, inputs: tuple[Tensor, ...], what: str) -> list[Tensor]:
+    """The exported model's outputs; a runtime failure (a shape it cannot take...) is the
+    export's failure, in one line."""
+    try:
+        return run(inputs)
+    except Exception as err:  # onnxruntime and TorchScript raise their own exception types
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
+        raise ExportError(f"the exported model fails on {what}: {first}; nothing was "
+                          f"written") from None
+
+
 def _flat(state) -> list[Tensor]:
     return list(state) if isinstance(state, tuple) else [state]
 
@@ -73,25 +84,27 @@ def verify_language_model(model: nn.Module, run: Runner, tokenizer: Tokenizer,
     for ids in lm_primes(tokenizer):
         rows, length = ids.shape
         logits, state = model(ids, None)
-        exported = run((ids, *(torch.zeros_like(s) for s in _flat(state))))
-        checker.compare(f"a {rows}x{length} prime", names, [logits, *_flat(state)], exported)
+        prime = f"a {rows}x{length} prime"
+        exported = _call(run, (ids, *(torch.zeros_like(s) for s in _flat(state))), prime)
+        checker.compare(prime, names, [logits, *_flat(state)], exported)
         for step in range(1, STEPS + 1):
             token = logits[:, -1].argmax(-1, keepdim=True)  # [B, 1], fed to both
             logits, state = model(token, state)
-            exported = run((token, *exported[1:]))
-            checker.compare(f"step {step} after it", names, [logits, *_flat(state)], exported)
+            what = f"step {step} after {prime}"
+            exported = _call(run, (token, *exported[1:]), what)
+            checker.compare(what, names, [logits, *_flat(state)], exported)
     return checker.report()
 
 
 @torch.no_grad()
 def verify_classifier(model: nn.Module, run: Runner, data: EncodedTexts,
                       names: tuple[str, ...]) -> dict:
-    """Padded batches of mixed lengths (samples.py), lengths and n-grams as prediction feeds them."""
+    """Padded batches of mixed lengths (samples.py), fed as prediction feeds them."""
     checker = Checker()
     for indices in classifier_batches(data):
         ids, lengths, _, ngrams = data.batch(indices)
         logits, _ = model(ids, lengths, ngrams)
         inputs = (ids, lengths) if ngrams is None else (ids, lengths, ngrams)
         what = f"a batch of {len(indices)} (lengths {lengths.tolist()})"
-        checker.compare(what, names, [logits], run(inputs))
+        checker.compare(what, names, [logits], _call(run, inputs, what))
     return checker.report()

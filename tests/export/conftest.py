@@ -21,13 +21,17 @@ LABELS = ["negative", "positive"]
 
 def make_run(folder: Path, task: str = "lm", *, cell: str = "lstm", layers: int = 1,
              bidirectional: bool = False, impl: str = "fused", tokenizer: str | None = None,
-             subwords: int = 0, pooling: str = "max", seed: int = 0) -> LoadedRun:
-    """A run directory (config.json, tokenizer.json) and its LoadedRun with random weights."""
+             subwords: int = 0, pooling: str = "max", seed: int = 0, hidden: int = 12,
+             tied: bool = False) -> LoadedRun:
+    """A run directory (config.json, tokenizer.json) and its LoadedRun with random weights;
+    `tied` shares the LM's embedding and decoder (the embedding is then `hidden` wide)."""
     torch.manual_seed(seed)
     kind = tokenizer or ("char" if task == "lm" else "word")
     overrides = {("model", "cell"): cell, ("model", "num_layers"): layers,
-                 ("model", "hidden_size"): 12, ("model", "embedding_size"): 8,
-                 ("model", "impl"): impl, ("data", "tokenizer"): kind}
+                 ("model", "hidden_size"): hidden,
+                 ("model", "embedding_size"): hidden if tied else 8,
+                 ("model", "tie_weights"): tied, ("model", "impl"): impl,
+                 ("data", "tokenizer"): kind}
     if task == "classify":
         overrides |= {("model", "bidirectional"): bidirectional, ("model", "pooling"): pooling,
                       ("model", "subwords"): subwords}

@@ -28,7 +28,7 @@ def run_python(code_or_args: list[str], cwd: Path) -> str:
     return done.stdout
 
 
-@pytest.mark.parametrize("tokenizer", ["char", "word"])
+@pytest.mark.parametrize("tokenizer", ["char", "word", "bpe"])
 def test_readme_snippet_generates_from_an_exported_language_model(run_factory, tmp_path,
                                                                   tokenizer):
     run = run_factory("lm", cell="lstm", tokenizer=tokenizer)

@@ -43,7 +43,7 @@ def test_user_files_are_never_replaced_without_force(run_factory, tmp_path):
     run, other = run_factory("lm"), run_factory("lm", tokenizer="word")
     out = tmp_path / "mine" / "model.pt"
     export_run(run, out)
-    with pytest.raises(ExportError, match=r"model.pt exists; pass --force to replace it"):
+    with pytest.raises(ExportError, match=r"model.pt exists; pass --force \(overwrite=True\)"):
         export_run(run, out)
     export_run(run, out, overwrite=True)
     with pytest.raises(ExportError, match="holds another tokenizer"):
@@ -52,11 +52,16 @@ def test_user_files_are_never_replaced_without_force(run_factory, tmp_path):
     assert (tmp_path / "mine" / "again.pt").is_file()
 
 
-def test_the_top_of_a_run_directory_is_refused(run_factory):
+def test_the_top_of_a_run_directory_is_refused(run_factory, tmp_path):
     run = run_factory("lm")
-    with pytest.raises(UsageError, match="would be written into the run directory"):
-        export_run(run, run.path / "best.pt")
-    assert not (run.path / "best.pt").exists()
+    for out in (run.path / "best.pt", run.path):
+        with pytest.raises(UsageError, match="would be written into the run directory"):
+            export_run(run, out, fmt="torchscript")
+    assert not (run.path / "best.pt").exists() and not (run.path / "model.pt").exists()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "config.json").write_text('{"hidden_size": 8}')  # not a run's
+    assert export_run(run, tmp_path / "other", fmt="torchscript")["path"] == str(
+        tmp_path / "other" / "model.pt")  # an existing folder: the default name inside
 
 
 def test_an_unwritable_destination_is_one_line(run_factory, tmp_path):

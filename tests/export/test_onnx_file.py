@@ -84,6 +84,12 @@ def test_classifier_handles_padding_like_pytorch(run_factory, tmp_path, cell, bi
             assert torch.allclose(torch.from_numpy(logits[row]), alone[0], atol=1e-5)
 
 
+def test_tied_weights_and_bpe_tokens(run_factory, tmp_path):
+    run = run_factory("lm", cell="gru", tokenizer="bpe", hidden=8, tied=True)
+    assert run.model.decoder.weight is run.model.embedding.weight
+    assert export_run(run, tmp_path / "lm.onnx")["verified"]["max_abs_error"] < 1e-5
+
+
 @pytest.mark.parametrize("opset", [onnx_file.MIN_OPSET, onnx_file.MAX_OPSET])
 def test_the_ends_of_the_opset_range_verify(run_factory, tmp_path, opset):
     run = run_factory("classify", cell="gru", bidirectional=True, subwords=16)

@@ -62,6 +62,37 @@ def test_a_gru_read_with_the_other_reset_formula_is_caught(run_factory, tmp_path
     assert not (tmp_path / "m.onnx").exists()
 
 
+@pytest.mark.parametrize("suffix", ["pt", "onnx"])
+def test_a_runtime_failure_is_one_line(run_factory, tmp_path, monkeypatch, suffix):
+    if suffix == "onnx":
+        pytest.importorskip("onnxruntime")
+    fmt = {"pt": "torchscript", "onnx": "onnx"}[suffix]
+    to_bytes, to_runner = exporter.WRITERS[fmt]
+
+    def fixed_length(data, spec):  # as if the time axis had been fixed to the example's
+        run = to_runner(data, spec)
+        return lambda inputs: run(inputs) if inputs[0].shape[1] == 9 else 1 / 0
+
+    monkeypatch.setitem(exporter.WRITERS, fmt, (to_bytes, fixed_length))
+    with pytest.raises(ExportError, match="the exported model fails on step 1 after a 3x9 "
+                                          "prime: division by zero; nothing was written"):
+        exporter.export_run(run_factory("lm", cell="rnn"), tmp_path / f"m.{suffix}")
+    assert not (tmp_path / f"m.{suffix}").exists()
+
+
+def test_an_exporter_failure_is_one_line(run_factory, tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+
+    def unsupported(*args, **kwargs):
+        raise RuntimeError("Exporting the operator 'aten::foo' to ONNX opset 17 is not "
+                           "supported.\nPlease feel free to request support")
+
+    monkeypatch.setattr(onnx_file.torch.onnx, "export", unsupported)
+    with pytest.raises(ExportError, match=r"^torch.onnx cannot export this model: Exporting "
+                                          r"the operator 'aten::foo' .* not supported.$"):
+        exporter.export_run(run_factory("classify"), tmp_path / "m.onnx")
+
+
 def test_checker_rules():
     checker = Checker()
     ref = torch.tensor([[1.0, 2.0]])
