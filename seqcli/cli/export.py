@@ -20,7 +20,7 @@ from seqcli.runs import newest_run
 def export(
     model: Annotated[Optional[Path], typer.Option("--model", help="Run directory (default: the newest run).")] = None,
     format: Annotated[Optional[ExportFormat], typer.Option("--format", help="onnx or torchscript (default: from --out's suffix, .onnx or .pt).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="File to write (default: RUN/export/model.onnx or model.pt); tokenizer.json and FILE.json go beside it.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="File (or existing folder) to write (default: RUN/export/model.onnx or model.pt); tokenizer.json and FILE.json go beside it.")] = None,
     opset: Annotated[Optional[int], typer.Option("--opset", help="ONNX opset (default 17).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing files at --out.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON document.")] = False,

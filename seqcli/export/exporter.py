@@ -24,7 +24,7 @@ from typing import Any
 
 from torch import nn
 
-from seqcli.atomic import write_bytes, write_json, write_text
+from seqcli.atomic import remove_stale_temps, write_bytes, write_json, write_text
 from seqcli.choices import EXPORT_FORMATS
 from seqcli.errors import ExportError, UsageError
 from seqcli.export import onnx_file, torchscript_file
@@ -90,6 +90,8 @@ def check_destination(target: Target, run_dir: Path, tokenizer: str, overwrite: 
                               f"folder or pass --force (overwrite=True) to replace it")
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        if target.default:
+            remove_stale_temps(folder)  # left by an export killed mid-write
         probe = folder / f".export-write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
