@@ -1,7 +1,8 @@
 """Run an exported file on real inputs and compare it with the run's own PyTorch model.
 
 An exporter can be silently wrong (ONNX exporters have mistranslated GRU's reset gate before;
-packed sequences lose their lengths), so no export is reported done before its file has
+a graph traced at one length may only be right at that length), so no export is reported
+done before its file has
 computed, on the inputs of samples.py, what the run's model computes: the model in its own
 form (fused or scratch), fp32 on the CPU, called as ``seqcli generate`` calls it (the prime with
 no state, then one token per step with the state carried) and as ``seqcli classify`` calls it

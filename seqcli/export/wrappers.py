@@ -16,13 +16,18 @@ one state_dict layout (seqcli/models/fused.py) and the zoo's tests prove they co
 function, so the weights are loaded into a fused copy; the verification then compares the
 export with the run's own model, in its own form.
 
-Why no packing: packed sequences do not export (the ONNX exporter maps their batch sizes onto
-``sequence_lens``, which means something else). The classifier goes through
-``FusedRecurrent.outputs`` instead, the padded path seqcli itself runs on CPUs: one pass per
-layer and direction over the padded batch, the reverse direction over each row reversed
-*within its length* (a gather), so it starts at the row's last real token; padding is zeroed
-and pooling masks it. The subword n-gram bag (``nn.EmbeddingBag``, mean, bucket 0 = none) is
-written as a gather and a masked mean: the same numbers, in operators every runtime has.
+Why no packing: a packed batch is sorted, cut by time step and unsorted again around the
+recurrent kernel, which exporters must translate specially (ONNX's ``sequence_lens``); that
+translation is where they have gone wrong before, and a runtime gains nothing from it. (torch
+2.13's TorchScript-based exporter did get two packed GRU classifiers right when tried.) The
+classifier goes through ``FusedRecurrent.outputs`` instead, the padded path seqcli itself runs
+on CPUs: one pass per layer and direction over the padded batch, the reverse direction over
+each row reversed *within its length* (a gather), so it starts at the row's last real token;
+padding is zeroed and pooling masks it. Plain gathers, comparisons and selects: every runtime
+has them, and the verification's padded batches of mixed lengths check them.
+
+The subword n-gram bag (``nn.EmbeddingBag``, mean, bucket 0 = none) is written as a gather
+and a masked mean: the same numbers, in operators every runtime has.
 
 Dropouts are not in these graphs: the copies are in eval mode, where every dropout of the zoo
 (weight drop, locked, embedding) is the identity.
