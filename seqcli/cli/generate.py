@@ -59,7 +59,9 @@ def generate(
                 "stopped": [s.stopped for s in samples],
                 "scores": [s.score for s in samples] if beam is not None else None,
                 "new_tokens": [s.tokens for s in samples],
-                "length": length, "temperature": temperature, "top_k": top_k,
+                "length": length,
+                "temperature": None if beam is not None else temperature,  # beams ignore it
+                "top_k": top_k,
                 "top_p": top_p, "greedy": greedy, "beam": beam, "stop": list(config.stop),
                 "keep_stop": keep_stop, "seed": seed})
 

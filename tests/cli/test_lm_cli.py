@@ -70,6 +70,7 @@ def test_generate_batches_beams_and_stops(trained):
     assert doc("--beam", "1")["samples"] == doc("--greedy")["samples"]
     beams = doc("--beam", "3", "--num-samples", "2")
     assert len(beams["samples"]) == 2 and beams["scores"][0] >= beams["scores"][1]
+    assert beams["temperature"] is None  # beam search does not use it
 
     text = batch["samples"][0]
     stop = text[8:10]
