@@ -25,7 +25,7 @@ from seqcli.config import (RunConfig, SampleConfig, config_from_toml, default_co
 from seqcli.errors import UsageError
 from seqcli.export.exporter import export_run
 from seqcli.lm.evaluate import evaluate_language_model
-from seqcli.lm.generate import generate_texts
+from seqcli.lm.generate import check_left_to_right, generate_texts
 from seqcli.lm.inspect import Inspection, inspect_text
 from seqcli.locations import Locations, from_environment
 from seqcli.runs import LoadedRun, load_run, read_summary
@@ -71,6 +71,7 @@ class Run:
         `keep_stop`. As `seqcli generate`; see seqcli/lm/generate.py and beam.py.
         """
         self._need("lm")
+        check_left_to_right(self.config.data, self.path)
         stops = (stop,) if isinstance(stop, str) else tuple(stop)
         config = SampleConfig(length=length, temperature=temperature, top_k=top_k, top_p=top_p,
                               greedy=greedy, num_samples=num_samples, seed=seed, beam=beam,

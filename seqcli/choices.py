@@ -15,8 +15,11 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 PARTITIONS = ("sequential", "random")
 CLASS_WEIGHTS = ("auto", "none")
-# Where a classifier early-stops and picks its checkpoint (data.selection)
-SELECTIONS = ("train", "corpus")
+# Where a classifier early-stops and picks its checkpoint (data.selection): a held-out slice of
+# whole training texts, each with every row inside it (texts, the default); a slice of rows
+# (train: what runs before "texts" stored, kept so they rebuild the same split); or the
+# corpus' own validation split (corpus)
+SELECTIONS = ("texts", "train", "corpus")
 TEXT_FORMATS = ("text", "json")  # train, generate
 TABLE_FORMATS = ("table", "json")  # evaluate, runs, corpus, bench
 CLASSIFY_FORMATS = ("table", "json", "jsonl", "csv")

@@ -33,6 +33,7 @@ class ModelConfig:
     tie_weights: bool = False
     pooling: str = "max"  # classifier only
     subwords: int = 0  # classifier: character n-gram hash buckets per token (0: off)
+    freeze_embedding: bool = False  # the embedding is not trained (a backward LM sharing it)
     # AWD-LSTM's regularisers (models/dropouts.py); drop_mult scales every dropout rate.
     input_dropout: float | None = None  # on the embeddings; None: as `dropout`
     embedding_dropout: float = 0.0  # whole words dropped from the embedding matrix
@@ -58,10 +59,12 @@ class DataConfig:
     text_column: str | None = None
     label_column: str | None = None
     validation: str | None = None  # classifier: a separate labelled file
-    # classifier: select checkpoints on a held-out slice of the training data ("train"; the
-    # corpus' own validation split, e.g. SST-2 dev, is then scored once, at the end, as a
+    # classifier: select checkpoints on a held-out slice of the training data ("texts": whole
+    # texts, none of whose phrases is trained on; "train": rows, as runs before "texts" did;
+    # the corpus' own validation split, e.g. SST-2 dev, is then scored once, at the end, as a
     # test set) or on that validation split itself ("corpus": optimistic, see splits.py).
-    selection: str = "train"
+    selection: str = "texts"
+    reverse: bool = False  # language model: read the text right to left (a backward encoder)
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,9 @@ class TrainConfig:
     label_smoothing: float = 0.0  # classifier: cross-entropy label smoothing
     init_from: str | None = None  # classifier: a language-model run whose encoder it starts from
     pretrain_minutes: float = 0.0  # classifier: first train such an LM on its own training texts
+    # the pretraining LM's vocabulary (its softmax is most of its step; 0: the classifier's own)
+    pretrain_vocab: int = 0
+    init_from_backward: str | None = None  # classifier: a right-to-left LM for the backward direction
     layer_lr_decay: float = 1.0  # each layer below the head learns this many times slower
     unfreeze_every: int = 0  # gradual unfreezing: steps before each next layer down trains
 
@@ -186,6 +192,9 @@ CLASSIFY_DEFAULTS = {
     # on SST-2 it was worth about +2.5 points of dev accuracy. Label smoothing did not help.
     ("train", "word_dropout"): 0.25, ("train", "label_smoothing"): 0.0,
     ("model", "weight_drop"): 0.0, ("model", "locked_dropout"): False,
+    # The pretraining LM's softmax over SST-2's 14.8k words is most of its step: 4,000 words
+    # (88% of the tokens) train 2.7x the tokens per second (benchmarks/RESULTS.md, issue 13).
+    ("train", "pretrain_vocab"): 4000,
 }
 
 # Settings that may change when a run is resumed; everything else is fixed by the run.

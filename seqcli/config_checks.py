@@ -130,12 +130,24 @@ def _check_combinations(run: Any) -> None:
                           "drop --bidirectional or use --task classify")
     if m.tie_weights and m.embedding_size != m.hidden_size:
         raise ConfigError("--tie-weights needs --embedding equal to --hidden")
-    if run.task == "lm" and run.data.selection != "train":
+    # A language model ignores selection: its default ("texts") and what LM runs stored
+    # before that default ("train") both load; only asking for the corpus split is refused.
+    if run.task == "lm" and run.data.selection == "corpus":
         raise ConfigError("--selection picks a classifier's checkpoints; a language model "
                           "always validates on the last --val-fraction of its text")
-    if t.init_from and run.task != "classify":
-        raise ConfigError("--init-from starts a classifier from a language model's encoder; "
-                          "use it with --task classify")
+    if t.init_from_backward and run.task != "classify":
+        raise ConfigError("--init-from-backward fills a classifier's backward direction; use "
+                          "it with --task classify")
+    if run.data.reverse and run.task != "lm":
+        raise ConfigError("--reverse trains a right-to-left language model (a classifier's "
+                          "backward encoder); a classifier reads both ways with --bidirectional")
+    if m.freeze_embedding and m.tie_weights:
+        raise ConfigError("--freeze-embedding would also freeze the decoder that "
+                          "--tie-weights shares with it; drop one")
+    if isinstance(t.pretrain_vocab, bool) or not isinstance(t.pretrain_vocab, int) \
+            or t.pretrain_vocab < 0:
+        raise ConfigError(f"--pretrain-vocab must be a whole number of words >= 0 (0: the "
+                          f"classifier's own vocabulary); got {t.pretrain_vocab!r}")
     if not _finite(t.layer_lr_decay) or not 1.0 <= t.layer_lr_decay <= 100.0:
         raise ConfigError(f"--layer-lr-decay must be from 1 (off) to 100; got {t.layer_lr_decay!r}")
     if t.unfreeze_every < 0:

@@ -254,6 +254,19 @@ def load_run(path: Path, *, device: str = "auto", precision: str = "auto",
     return LoadedRun(path, config, meta, tokenizer, model, placement)
 
 
+def load_language_model(run: str, option: str = "--init-from") -> LoadedRun:
+    """A language-model run another run starts from: its tokenizer and weights on the CPU,
+    fp32 (they are copied, then dropped); one-line errors for anything else."""
+    path = Path(run)
+    if not path.is_dir():
+        raise ConfigError(f"{option} {run}: no such run directory")
+    loaded = load_run(path, device="cpu", precision="fp32")
+    if loaded.task != "lm":
+        raise ConfigError(f"{option} {run} is a {loaded.task} run; it needs a language-model "
+                          "run (seqcli train --task lm)")
+    return loaded
+
+
 def load_weights(model: torch.nn.Module, state: dict[str, Any], path: Path) -> None:
     """Load a checkpoint's weights into a model built from the run's config, or explain why not."""
     check_finite(state, path)

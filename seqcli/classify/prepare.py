@@ -13,11 +13,11 @@ from seqcli.classify.embeddings import load_pretrained, tokenizer_vocab
 from seqcli.classify.encoding import encode_labelled
 from seqcli.classify.splits import load_splits
 from seqcli.classify.task import ClassifyTask, inverse_frequency_weights
-from seqcli.classify.transfer import extend_tokenizer, load_encoder, load_language_model
+from seqcli.classify.transfer import extend_tokenizer, load_encoder
 from seqcli.config import RunConfig
 from seqcli.data.tokenizers import Tokenizer, train_tokenizer
 from seqcli.locations import Locations
-from seqcli.runs import LoadedRun
+from seqcli.runs import LoadedRun, load_language_model
 from seqcli.training.task import Prepared
 
 
@@ -28,13 +28,15 @@ def prepare_classify(config: RunConfig, locations: Locations, tokenizer: Tokeniz
     d, t = config.data, config.train
     splits = load_splits(config, locations, console)
     labels = sorted(set(splits.train.labels))
-    encoder = None
+    encoder = backward = None
     if tokenizer is None:
         tokenizer = train_tokenizer(d.tokenizer, splits.train.texts, vocab_size=d.vocab_size,
                                     min_frequency=d.min_frequency, lowercase=d.lowercase)
         if t.init_from:  # a fresh run only: a resumed one has the encoder in its checkpoint
             encoder = load_language_model(t.init_from)
             tokenizer, _ = extend_tokenizer(encoder.tokenizer, tokenizer)
+            if t.init_from_backward:
+                backward = load_language_model(t.init_from_backward, "--init-from-backward")
     train, truncated = encode_labelled(tokenizer, splits.train, labels, config)
     val, _ = encode_labelled(tokenizer, splits.val, labels, config)
     weights = inverse_frequency_weights(train.labels, len(labels)) \
@@ -53,7 +55,7 @@ def prepare_classify(config: RunConfig, locations: Locations, tokenizer: Tokeniz
         meta["class_weights"] = dict(zip(labels, weights.tolist()))
     hooks = []
     if encoder is not None:
-        hooks.append(_encoder_hook(encoder, t.init_from, meta, console))
+        hooks.append(_encoder_hook(encoder, backward, t.init_from, meta, console))
     if t.embeddings:
         hooks.append(_embeddings_hook(t.embeddings, tokenizer, d.lowercase, console))
     return Prepared(task, tokenizer, meta, init_model=_chain(hooks) if hooks else None)
@@ -67,12 +69,14 @@ def _chain(hooks: list[Callable[[torch.nn.Module], None]]) -> Callable[[torch.nn
     return init_model
 
 
-def _encoder_hook(encoder: LoadedRun, source: str, meta: dict,
+def _encoder_hook(encoder: LoadedRun, backward: LoadedRun | None, source: str, meta: dict,
                   console: Console | None) -> Callable[[torch.nn.Module], None]:
     """Copies the language model's encoder in and records where it came from."""
     def init_model(model) -> None:
-        counts = load_encoder(model, encoder)
+        counts = load_encoder(model, encoder, backward)
         meta["encoder_from"] = {"run": str(source), **counts}
+        if backward is not None:
+            meta["encoder_from"]["backward_run"] = str(backward.path)
         if console is not None:
             console.print(f"encoder from {source}: {counts['encoder_tokens']} tokens with "
                           f"their vectors, {counts['added_tokens']} new from the mean",

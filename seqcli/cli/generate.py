@@ -11,7 +11,7 @@ import typer
 from seqcli.cli.choices import Device, Format, Precision
 from seqcli.cli.common import err_console, locations, print_json
 from seqcli.config import SampleConfig
-from seqcli.lm.generate import generate_samples
+from seqcli.lm.generate import check_left_to_right, generate_samples
 from seqcli.runs import load_run, newest_run
 
 DEFAULTS = SampleConfig()
@@ -40,6 +40,7 @@ def generate(
                           stop=tuple(stop or ()), keep_stop=keep_stop)
     run_dir = model if model is not None else newest_run(locations().runs, "lm")
     run = load_run(run_dir, device=device.value, precision=precision.value, expect_task="lm")
+    check_left_to_right(run.config.data, run_dir)
     unknown = run.tokenizer.unknown(prime)
     if unknown:
         err_console.print(f"note: the prime has {len(unknown)} token(s) never seen in training "

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import torch
 
 from seqcli.choices import MAX_SEED
-from seqcli.config import SampleConfig
+from seqcli.config import DataConfig, SampleConfig
 from seqcli.data.tokenizers import Tokenizer
 from seqcli.device import Placement
 from seqcli.errors import UsageError
@@ -31,6 +31,14 @@ MAX_LENGTH = 1_000_000  # tokens per sample: more is a typo, not a request
 MAX_SAMPLES = 10_000
 MAX_BATCH = 256  # rows per forward: bounds memory; rows never see each other, so it is invisible
 DEFAULT_TEMPERATURE = SampleConfig().temperature
+
+
+def check_left_to_right(data: DataConfig, run: object) -> None:
+    """Generation continues a text; a right-to-left model (--reverse) predicts what came before."""
+    if data.reverse:
+        raise UsageError(f"{run} reads right to left (--reverse): it serves as a classifier's "
+                         "backward encoder and cannot continue a prime; generate with a "
+                         "left-to-right language model")
 
 
 def check_sample_config(config: SampleConfig, vocab_size: int) -> None:

@@ -65,7 +65,7 @@ def split_ids(path: Path, d: DataConfig, tokenizer: Tokenizer | None = None
         tokenizer = fit_tokenizer(d, _part(path, d.lowercase, cut, train=True))
     train_ids = stream_ids(tokenizer, _part(path, d.lowercase, cut, train=True), cut)
     val_ids = stream_ids(tokenizer, _part(path, d.lowercase, cut, train=False), total - cut)
-    return tokenizer, train_ids, val_ids
+    return tokenizer, oriented(train_ids, d), oriented(val_ids, d)
 
 
 def text_ids(path: Path, d: DataConfig, tokenizer: Tokenizer, split: str) -> torch.Tensor:
@@ -74,9 +74,20 @@ def text_ids(path: Path, d: DataConfig, tokenizer: Tokenizer, split: str) -> tor
     corpus takes the memory training takes."""
     total = sum(len(piece) for piece in text_pieces(path, d.lowercase))
     if split == "all":
-        return stream_ids(tokenizer, text_pieces(path, d.lowercase), total)
+        return oriented(stream_ids(tokenizer, text_pieces(path, d.lowercase), total), d)
     cut = int(total * (1.0 - d.val_fraction))
-    return stream_ids(tokenizer, _part(path, d.lowercase, cut, train=False), total - cut)
+    return oriented(stream_ids(tokenizer, _part(path, d.lowercase, cut, train=False),
+                               total - cut), d)
+
+
+def oriented(ids: torch.Tensor, d: DataConfig) -> torch.Tensor:
+    """The ids in reading order: last token first for a right-to-left model (`d.reverse`).
+
+    The tokenizer is fit on the text as written, so a backward model shares its forward
+    twin's vocabulary exactly and reads each text as a bidirectional classifier's backward
+    direction does: its tokens from last to first. The held-out part stays the same text.
+    """
+    return ids.flip(0) if d.reverse else ids
 
 
 # ----- streaming: the file is read three times (length, tokenizer, ids), never held whole ------

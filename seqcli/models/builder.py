@@ -14,13 +14,17 @@ def build_model(config: RunConfig, vocab_size: int, num_classes: int = 0) -> nn.
     m = config.model
     rates = dropout_rates(m)
     if config.task == "lm":
-        return LanguageModel(vocab_size, m.embedding_size, m.hidden_size, cell=m.cell,
-                             num_layers=m.num_layers, impl=m.impl, tie_weights=m.tie_weights,
-                             locked=m.locked_dropout, **rates)
-    return Classifier(vocab_size, m.embedding_size, m.hidden_size, num_classes, cell=m.cell,
-                      num_layers=m.num_layers, impl=m.impl, bidirectional=m.bidirectional,
-                      pooling=m.pooling, subword_buckets=m.subwords, locked=m.locked_dropout,
-                      **rates)
+        model: nn.Module = LanguageModel(
+            vocab_size, m.embedding_size, m.hidden_size, cell=m.cell, num_layers=m.num_layers,
+            impl=m.impl, tie_weights=m.tie_weights, locked=m.locked_dropout, **rates)
+    else:
+        model = Classifier(vocab_size, m.embedding_size, m.hidden_size, num_classes, cell=m.cell,
+                           num_layers=m.num_layers, impl=m.impl, bidirectional=m.bidirectional,
+                           pooling=m.pooling, subword_buckets=m.subwords,
+                           locked=m.locked_dropout, **rates)
+    # Frozen here, at build time, so a resumed run's optimizer sees the same parameters.
+    model.embedding.weight.requires_grad_(not m.freeze_embedding)
+    return model
 
 
 def dropout_rates(m: ModelConfig) -> dict[str, float | None]:

@@ -46,7 +46,7 @@ def _prepared(root, given=None):
 
 def test_the_encoder_is_the_language_models_weights_exactly(language_model):
     root, _ = language_model
-    config, prepared, model = _prepared(root)
+    config, prepared, model = _prepared(root, {("data", "selection"): "train"})  # rows: "lovely" trains
     lm = load_run(root / "lm", device="cpu", precision="fp32")
     m = config.model
     assert (m.cell, m.num_layers, m.hidden_size, m.embedding_size, m.bidirectional) == \
@@ -97,8 +97,11 @@ def test_cli_trains_from_the_encoder_and_refuses_in_one_line(language_model, tmp
         assert bad.exit_code == 2, bad.output
         assert message in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     lm_task = CliRunner().invoke(app, ["train", "--corpus", str(root / "lm.txt"),
-                                       "--init-from", str(root / "lm")], env=env)
+                                       "--init-from", str(root / "lm"),
+                                       "--init-from-backward", str(root / "lm")], env=env)
     assert lm_task.exit_code == 2 and "use it with --task classify" in lm_task.stderr
+    alone = CliRunner().invoke(app, [*base, "--init-from-backward", str(root / "lm")], env=env)
+    assert alone.exit_code == 2 and "comes with --init-from" in alone.stderr
 
 
 def test_a_transferred_classifier_resumes_exactly(language_model, tmp_path):
@@ -131,7 +134,7 @@ def test_pretraining_reads_the_training_texts_only(tmp_path):
     clf = seqcli.train(task="classify", corpus=str(tmp_path / "train.csv"),
                        validation=str(tmp_path / "val.csv"), pretrain_minutes=0.02,
                        hidden_size=8, embedding_size=6, max_steps=2, subwords=0,
-                       runs=tmp_path / "runs")
+                       bidirectional=False, runs=tmp_path / "runs")
     meta = json.loads((clf.path / "config.json").read_text())
     lm_dir = meta["meta"]["encoder_from"]["run"]
     assert meta["config"]["train"]["init_from"] == lm_dir
@@ -163,3 +166,87 @@ def test_an_interrupted_pretraining_stops_before_the_classifier(tmp_path, monkey
     assert caught.value.exit_code == 130
     made = [p.name for p in (tmp_path / "runs").iterdir()]
     assert len(made) == 1 and made[0].startswith("lm-")  # the LM is kept, no classifier run
+
+
+@pytest.fixture(scope="module")
+def two_ways(tmp_path_factory):
+    """A one-layer forward LM and its backward twin (right to left, on the same vectors)."""
+    root = tmp_path_factory.mktemp("both")
+    (root / "lm.txt").write_text(LM_TEXT)
+    write_reviews(root / "reviews.csv")
+    shape = dict(seq_len=8, batch_size=4, max_steps=3, eval_every=3, runs=root / "runs")
+    seqcli.train(corpus=str(root / "lm.txt"), tokenizer="word", hidden_size=8,
+                 embedding_size=6, num_layers=1, out=root / "fwd", **shape)
+    seqcli.train(corpus=str(root / "lm.txt"), init_from=str(root / "fwd"), reverse=True,
+                 freeze_embedding=True, out=root / "bwd", **shape)
+    seqcli.train(corpus=str(root / "lm.txt"), tokenizer="word", hidden_size=8,
+                 embedding_size=6, num_layers=1, reverse=True, out=root / "alone", **shape)
+    return root
+
+
+def test_the_backward_direction_is_the_backward_models_weights_exactly(two_ways):
+    root = two_ways
+    config, prepared, model = _prepared(root, {("train", "init_from"): str(root / "fwd"),
+                                               ("train", "init_from_backward"): str(root / "bwd")})
+    assert config.model.bidirectional and config.model.num_layers == 1
+    fwd = load_run(root / "fwd", device="cpu", precision="fp32").model.recurrent.state_dict()
+    bwd = load_run(root / "bwd", device="cpu", precision="fp32").model.recurrent.state_dict()
+    own = model.recurrent.state_dict()
+    for name in fwd:
+        assert torch.equal(own[name], fwd[name]), name
+        assert torch.equal(own[f"{name}_reverse"], bwd[name]), name
+        assert not torch.equal(fwd[name], bwd[name]), name  # the backward one trained on
+    assert prepared.meta["encoder_from"]["backward_run"] == str(root / "bwd")
+
+
+@pytest.mark.parametrize("given,message", [
+    ({("train", "init_from_backward"): "fwd"}, "reads left to right; train it with --reverse"),
+    ({("train", "init_from_backward"): "alone"}, "has other word vectors"),
+    ({("train", "init_from_backward"): "bwd", ("model", "bidirectional"): False},
+     "drop --unidirectional"),
+    ({("train", "init_from"): "bwd", ("train", "init_from_backward"): "bwd"},
+     "the forward direction needs a left-to-right"),
+])
+def test_backward_models_that_cannot_fill_the_direction_are_refused(two_ways, given, message):
+    root = two_ways
+    given = {("train", "init_from"): "fwd", **given}
+    given = {key: str(root / value) if key[1].startswith("init_from") else value
+             for key, value in given.items()}
+    with pytest.raises(seqcli.SeqcliError, match=message):
+        _prepared(root, given)
+
+
+def test_a_two_layer_bidirectional_encoder_cannot_be_filled(language_model, tmp_path):
+    root, _ = language_model
+    with pytest.raises(seqcli.SeqcliError, match="first layer only"):
+        seqcli.train(task="classify", corpus=str(root / "reviews.csv"), pretrain_minutes=1,
+                     num_layers=2, runs=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_bidirectional_pretraining_trains_both_ways_on_a_capped_vocabulary(tmp_path):
+    rows = [f'"a wonderful film number {i}",positive' if i % 2 else
+            f'"an awful mess number {i}",negative' for i in range(60)]
+    (tmp_path / "train.csv").write_text("text,label\n" + "\n".join(rows) + "\n")
+    (tmp_path / "val.csv").write_text('text,label\n"zebracorn wonderful",positive\n'
+                                      '"zebracorn awful",negative\n')
+    clf = seqcli.train(task="classify", corpus=str(tmp_path / "train.csv"),
+                       validation=str(tmp_path / "val.csv"), pretrain_minutes=0.04,
+                       pretrain_vocab=12, hidden_size=8, embedding_size=6, max_steps=2,
+                       subwords=0, runs=tmp_path / "runs")
+    stored = json.loads((clf.path / "config.json").read_text())
+    fwd_dir, bwd_dir = stored["config"]["train"]["init_from"], \
+        stored["config"]["train"]["init_from_backward"]
+    assert stored["config"]["model"]["bidirectional"] is True
+    fwd = load_run(fwd_dir, device="cpu", precision="fp32")
+    bwd = load_run(bwd_dir, device="cpu", precision="fp32")
+    assert not fwd.config.data.reverse and bwd.config.data.reverse
+    assert bwd.config.model.freeze_embedding and bwd.config.train.init_from == fwd_dir
+    assert fwd.config.train.max_minutes == pytest.approx(0.02)  # half the minutes each
+    assert fwd.tokenizer.vocab_size <= 12  # capped: rarer words join from the mean
+    assert torch.equal(fwd.model.embedding.weight, bwd.model.embedding.weight)
+    for lm in (fwd, bwd):
+        texts = (lm.path / pipeline.PRETRAIN_TEXTS).read_text()
+        assert "wonderful film number 1" in texts and "zebracorn" not in texts
+    assert fwd.tokenizer.encode("17") == [1]  # a rare word outside the LM's vocabulary...
+    assert clf.tokenizer.encode("17") != [1]  # ...is known to the classifier all the same
