@@ -125,12 +125,17 @@ def test_a_transferred_classifier_resumes_exactly(language_model, tmp_path):
         assert torch.equal(tensor, b[name]), name
 
 
-def test_pretraining_reads_the_training_texts_only(tmp_path):
+def _write_marked_splits(tmp_path):
+    """Training texts, and validation texts marked by a word only they contain."""
     rows = [f'"a wonderful film number {i}",positive' if i % 2 else
             f'"an awful mess number {i}",negative' for i in range(60)]
     (tmp_path / "train.csv").write_text("text,label\n" + "\n".join(rows) + "\n")
     (tmp_path / "val.csv").write_text('text,label\n"zebracorn wonderful",positive\n'
                                       '"zebracorn awful",negative\n')
+
+
+def test_pretraining_reads_the_training_texts_only(tmp_path):
+    _write_marked_splits(tmp_path)
     clf = seqcli.train(task="classify", corpus=str(tmp_path / "train.csv"),
                        validation=str(tmp_path / "val.csv"), pretrain_minutes=0.02,
                        hidden_size=8, embedding_size=6, max_steps=2, subwords=0,
@@ -225,11 +230,7 @@ def test_a_two_layer_bidirectional_encoder_cannot_be_filled(language_model, tmp_
 
 
 def test_bidirectional_pretraining_trains_both_ways_on_a_capped_vocabulary(tmp_path):
-    rows = [f'"a wonderful film number {i}",positive' if i % 2 else
-            f'"an awful mess number {i}",negative' for i in range(60)]
-    (tmp_path / "train.csv").write_text("text,label\n" + "\n".join(rows) + "\n")
-    (tmp_path / "val.csv").write_text('text,label\n"zebracorn wonderful",positive\n'
-                                      '"zebracorn awful",negative\n')
+    _write_marked_splits(tmp_path)
     clf = seqcli.train(task="classify", corpus=str(tmp_path / "train.csv"),
                        validation=str(tmp_path / "val.csv"), pretrain_minutes=0.04,
                        pretrain_vocab=12, hidden_size=8, embedding_size=6, max_steps=2,
