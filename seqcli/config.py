@@ -48,8 +48,12 @@ class ModelConfig:
 class DataConfig:
     corpus: str = "timemachine"
     tokenizer: str = "char"
-    seq_len: int = 128
-    batch_size: int = 32
+    # Language models: 16 streams x 64 tokens. On a 2-core CPU the step is compute-bound
+    # (tokens/s is the same from 8 to 128 streams), so a smaller batch buys more updates for
+    # the same time: 1.411 against 1.458 nats/char in the default 5 minutes (issue 13,
+    # benchmarks/RESULTS.md). On a GPU, raise --batch-size. Classifiers batch 64 texts.
+    seq_len: int = 64
+    batch_size: int = 16
     val_fraction: float = 0.1
     partition: str = "sequential"
     vocab_size: int = 8000  # word/bpe only

@@ -114,7 +114,8 @@ def test_flat_overrides_checks_types():
     ("model", "bidirectional", False, True),
     ("model", "subwords", 0, 16384),
     ("model", "cell", "lstm", "lstm"),  # not in CLASSIFY_DEFAULTS: the shared default
-    ("data", "seq_len", 128, 128),
+    ("data", "seq_len", 64, 64),  # unused by classifiers
+    ("data", "batch_size", 16, 64),
 ])
 def test_task_default(section, name, lm, classify):
     assert task_default("lm", section, name) == lm

@@ -121,6 +121,9 @@ def _adopt(source: str, adopted: dict[tuple[str, str], Any],
     return {**given, **adopted}
 
 
+PRETRAIN_BATCH, PRETRAIN_SEQ_LEN = 32, 128  # streams x words per pretraining step
+
+
 def pretrain_config(config: RunConfig, corpus: Path, *, minutes: float,
                     backward_of: str | None = None) -> RunConfig:
     """A language model --pretrain-minutes trains: the classifier's encoder shape and text
@@ -139,6 +142,9 @@ def pretrain_config(config: RunConfig, corpus: Path, *, minutes: float,
                  ("model", "num_layers"): m.num_layers, ("model", "hidden_size"): m.hidden_size,
                  ("model", "embedding_size"): m.embedding_size, ("model", "impl"): m.impl,
                  ("train", "max_minutes"): minutes,
+                 # the batch its transfer was measured with (RESULTS.md, issue 13), not the
+                 # char LM default's smaller one
+                 ("data", "batch_size"): PRETRAIN_BATCH, ("data", "seq_len"): PRETRAIN_SEQ_LEN,
                  ("train", "epochs"): 10_000, ("train", "seed"): t.seed,
                  ("train", "device"): t.device, ("train", "precision"): t.precision}
     if backward_of is not None:

@@ -146,6 +146,8 @@ def test_pretraining_reads_the_training_texts_only(tmp_path):
     assert meta["config"]["model"]["bidirectional"] is False
     lm = load_run(lm_dir, device="cpu", precision="fp32")
     assert lm.task == "lm" and lm.config.model.hidden_size == 8
+    # the batch shape transfer was measured with, not the char LM default's
+    assert (lm.config.data.batch_size, lm.config.data.seq_len) == (32, 128)
     texts = (tmp_path / "runs" / lm_dir.split("/")[-1] / pipeline.PRETRAIN_TEXTS).read_text()
     assert "wonderful film number 1" in texts and "zebracorn" not in texts
     assert "positive" not in texts  # no labels

@@ -71,8 +71,8 @@ def test_worker_argv_takes_any_sequence_and_keeps_look_alikes():
 # ----- check_shareable --------------------------------------------------------------------
 def test_check_shareable_accepts_an_lm_batch_the_ranks_divide():
     lm = default_config("lm")
-    assert lm.data.batch_size == 32
-    for nproc in (1, 2, 4, 8, 16, 32):
+    assert lm.data.batch_size == 16
+    for nproc in (1, 2, 4, 8, 16):
         assert check_shareable(lm, nproc) is None
     six = with_overrides(lm, {("data", "batch_size"): 6})
     check_shareable(six, 3)
