@@ -2,7 +2,9 @@
 
 Runs the real CLI (as a user would) with SEQCLI_DATA pointing at a corpus mirror, and prints
 one JSON line per run: the command, the machine, the held-out loss in nats per token and the
-time it took. Results are recorded by hand in benchmarks/RESULTS.md.
+time it took, and the held-out curve (`[step, loss]` at each evaluation, so a report shows
+whether the loss was still falling when the time ran out). Results are recorded by hand in
+benchmarks/RESULTS.md.
 
     SEQCLI_DATA=../shared/corpora python benchmarks/lm_quality.py timemachine-default
     SEQCLI_DATA=../shared/corpora python benchmarks/lm_quality.py shakespeare-10min
@@ -23,8 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from _plan import DRY_RUN_HELP, corpus_option, local_corpus, print_plan, seqcli_command
+
+from seqcli.training.curves import read_metrics, series
 
 RECIPES = {
     # `seqcli train` with no options: the default char LSTM on The Time Machine.
@@ -73,10 +78,18 @@ def run(name: str, extra: list[str]) -> dict:
         if done.returncode != 0:
             return {"recipe": name, "error": done.stderr.strip().splitlines()[-1:]}
         summary = json.loads(done.stdout)
+        curve = held_out_curve(Path(tmp) / "run")
     return {"recipe": name, "command": shown_command(name, extra), "val_loss": summary["val_loss"],
             "steps": summary["steps"], "wall_seconds": round(wall, 1),
             "tokens_per_second": round(summary["tokens_per_second"]),
-            "device": summary.get("device"), "machine": machine()}
+            "device": summary.get("device"), "machine": machine(), "curve": curve}
+
+
+def held_out_curve(run_dir: Path) -> list[list[float]]:
+    """[step, held-out loss] of every evaluation, read before the temporary run is deleted, so a
+    report says whether the loss was still falling when the time ran out."""
+    steps, losses = series(read_metrics(run_dir / "metrics.jsonl"), "val", "val_loss")
+    return [[step, round(loss, 4)] for step, loss in zip(steps, losses)]
 
 
 def dry_run(names: list[str], extra: list[str]) -> None:

@@ -120,6 +120,19 @@ def test_lm_quality_dry_run(tmp_path):
         assert_cli_accepts(run["command"])
 
 
+@pytest.mark.skipif(not mirrored("timemachine.txt"), reason="needs SEQCLI_DATA with timemachine")
+def test_lm_quality_reports_the_held_out_curve(tmp_path):
+    """A real (tiny) run: the report carries every evaluation, read before the run is deleted."""
+    extra = "--max-steps 6 --eval-every 2 --layers 1 --hidden 16 --embedding 8 --precision fp32"
+    out = run_script("lm_quality.py", ["timemachine-default", "--extra", extra], tmp_path)
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["steps"] == 6
+    steps = [step for step, _ in result["curve"]]
+    assert steps[:3] == [2, 4, 6]
+    best = min(loss for _, loss in result["curve"])  # the run reports its best checkpoint
+    assert best == pytest.approx(result["val_loss"], abs=1e-3)
+
+
 def test_sst2_dry_run(tmp_path):
     result = report("sst2.py", tmp_path)
     assert result["threads"] == "1" and result["runs"] == str(BENCHMARKS / "out" / "sst2")
