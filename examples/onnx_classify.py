@@ -5,9 +5,10 @@
 
 Needs onnxruntime, numpy and tokenizers. Reads MODEL.onnx, MODEL.onnx.json and the
 tokenizer.json beside them, and feeds the graph as `seqcli classify` does: lowercased when the
-run lowercased, truncated to max_length, right-padded with pad_id, the true lengths, and (when
-the run uses subword features) each token's character n-gram buckets. Prints one line per
-text: label, probability, text (tests/export/test_examples.py compares it with seqcli's).
+run lowercased, truncated to max_length, right-padded with pad_id, the true lengths, (when
+the run uses subword features) each token's character n-gram buckets and (when it has a wide
+side) each text's word n-gram buckets. Prints one line per text: label, probability, text
+(tests/export/test_examples.py compares it with seqcli's).
 """
 
 import json
@@ -45,9 +46,25 @@ def ngram_buckets(token: str, subwords: dict) -> list[int]:
             for g in list(grams)[:subwords["max_ngrams"]]]
 
 
+def wide_buckets(tokens: list[str], wide: dict) -> list[int]:
+    """The text's distinct token uni- and bigrams' buckets, as the sidecar's wide recipe says."""
+    grams = dict.fromkeys(tokens)
+    grams.update(dict.fromkeys(a + wide["separator"] + b for a, b in zip(tokens, tokens[1:])))
+    return [zlib.crc32(g.encode("utf-8")) % (wide["buckets"] - 1) + 1 for g in grams]
+
+
+def padded(rows: list[list[int]]) -> np.ndarray:
+    """Rows of buckets right-padded with 0 to the longest (at least one column)."""
+    array = np.zeros((len(rows), max(1, max(len(r) for r in rows))), np.int64)
+    for r, row in enumerate(rows):
+        array[r, :len(row)] = row
+    return array
+
+
 def feeds(meta: dict, encode, texts: list[str]) -> dict:
     lower, limit = meta["tokenizer"]["lowercase"], meta["max_length"]
     rows = [encode(t.lower() if lower else t) for t in texts]
+    tokens = [words[:limit] for _, words in rows]
     rows = [(ids[:limit] or [meta["tokenizer"]["unk_id"]], words[:limit] or [""])
             for ids, words in rows]
     width = max(len(ids) for ids, _ in rows)
@@ -62,6 +79,8 @@ def feeds(meta: dict, encode, texts: list[str]) -> dict:
             for t, buckets in enumerate(row):
                 ngrams[r, t, :len(buckets)] = buckets
         inputs["ngrams"] = ngrams
+    if meta.get("wide"):
+        inputs["wide"] = padded([wide_buckets(t, meta["wide"]) for t in tokens])
     return inputs
 
 

@@ -33,6 +33,7 @@ class ModelConfig:
     tie_weights: bool = False
     pooling: str = "max"  # classifier only
     subwords: int = 0  # classifier: character n-gram hash buckets per token (0: off)
+    wide: int = 0  # classifier: word uni+bigram hash buckets of a linear "wide" side (0: off)
     freeze_embedding: bool = False  # the embedding is not trained (a backward LM sharing it)
     # AWD-LSTM's regularisers (models/dropouts.py); drop_mult scales every dropout rate.
     input_dropout: float | None = None  # on the embeddings; None: as `dropout`
@@ -101,6 +102,7 @@ class TrainConfig:
     init_from_backward: str | None = None  # classifier: a right-to-left LM for the backward direction
     layer_lr_decay: float = 1.0  # each layer below the head learns this many times slower
     unfreeze_every: int = 0  # gradual unfreezing: steps before each next layer down trains
+    wide_lr_scale: float = 1.0  # classifier: the wide side's rate, as a multiple of --lr
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,8 @@ CLASSIFY_DEFAULTS = {
     # The pretraining LM's softmax over SST-2's 14.8k words is most of its step: 4,000 words
     # (88% of the tokens) train 2.7x the tokens per second (benchmarks/RESULTS.md, issue 13).
     ("train", "pretrain_vocab"): 4000,
+    # The wide side (word uni+bigrams, seqcli/classify/wide.py): off until measured (issue 24).
+    ("model", "wide"): 0,
 }
 
 # Settings that may change when a run is resumed; everything else is fixed by the run.

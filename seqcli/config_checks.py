@@ -114,6 +114,19 @@ def _check_fractions(run: Any) -> None:
             raise ConfigError(f"{name} trains classifiers; use it with --task classify")
 
 
+def _check_wide(run: Any) -> None:
+    wide, scale = run.model.wide, run.train.wide_lr_scale
+    if not isinstance(wide, int) or isinstance(wide, bool) \
+            or not (wide == 0 or 2 <= wide <= MAX_SUBWORDS):
+        raise ConfigError(f"--wide must be 0 (off) or an integer from 2 to {MAX_SUBWORDS}; "
+                          f"got {wide!r}")
+    if wide and run.task != "classify":
+        raise ConfigError("--wide adds a linear n-gram side to a classifier; use it with "
+                          "--task classify")
+    if not _finite(scale) or not 0.0 < scale <= 1000.0:
+        raise ConfigError(f"wide_lr_scale must be in (0, 1000]; got {scale!r}")
+
+
 def _check_combinations(run: Any) -> None:
     m, t = run.model, run.train
     if not isinstance(m.subwords, int) or isinstance(m.subwords, bool) \
@@ -123,6 +136,7 @@ def _check_combinations(run: Any) -> None:
     if m.subwords and run.task != "classify":
         raise ConfigError("--subwords adds character n-grams to a classifier's tokens; use it "
                           "with --task classify")
+    _check_wide(run)
     if t.lr > 100:
         raise ConfigError(f"--lr {t.lr} is absurdly large (expected well below 100)")
     if run.task == "lm" and m.bidirectional:

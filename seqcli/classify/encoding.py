@@ -30,20 +30,27 @@ def encode_batch(tokenizer: Tokenizer, texts: Sequence[str], lowercase: bool) ->
     return [tokenizer.encode(t) for t in texts]
 
 
+def token_strings(tokenizer: Tokenizer, texts: Sequence[str],
+                  config: RunConfig) -> tuple[list[list[int]], list[list[str]]]:
+    """Ids and each token's string, as the run reads its texts (lower-cased when it does): the
+    strings that subword and wide features are made of (an [UNK] token keeps its own)."""
+    lowered = [t.lower() for t in texts] if config.data.lowercase else list(texts)
+    return tokenizer.encode_batch_words(lowered)
+
+
 def encode_for_model(tokenizer: Tokenizer, texts: Sequence[str], targets: Sequence[int] | None,
                      config: RunConfig) -> tuple[EncodedTexts, int]:
-    """EncodedTexts, with n-gram buckets when the model uses subwords, and how many texts were
-    truncated to ``data.max_length``."""
-    d, buckets = config.data, config.model.subwords
+    """EncodedTexts, with n-gram buckets when the model uses subwords or a wide side, and how
+    many texts were truncated to ``data.max_length``."""
+    d, m = config.data, config.model
     words = None
-    if buckets > 0:
-        lowered = [t.lower() for t in texts] if d.lowercase else list(texts)
-        ids, words = tokenizer.encode_batch_words(lowered)
+    if m.subwords > 0 or m.wide > 0:
+        ids, words = token_strings(tokenizer, texts, config)
     else:
         ids = encode_batch(tokenizer, texts, d.lowercase)
     truncated = sum(len(i) > d.max_length for i in ids)
     encoded = encode_texts(ids, targets, tokenizer.vocab_size, d.max_length, words=words,
-                           buckets=buckets)
+                           buckets=m.subwords, wide=m.wide)
     return encoded, truncated
 
 

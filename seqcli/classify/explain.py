@@ -6,6 +6,10 @@ score is its attribution summed over the embedding. Scores add up to the change 
 score between the padding and the text, up to `delta` (captum's convergence delta): a large
 one says more `steps` are needed.
 
+A wide side (seqcli/classify/wide.py) is linear in its n-gram indicators and the baseline has
+none, so it needs no path: each n-gram's weight for the class is its exact share, split among
+the tokens it covers, and added to the gradient scores of the recurrent side.
+
 Gradients through a recurrent layer need the module in training mode on cuDNN, so the model
 runs in training mode with every dropout at 0: the same function as in evaluation.
 """
@@ -19,7 +23,8 @@ from dataclasses import dataclass
 import torch
 from captum.attr import IntegratedGradients
 
-from seqcli.classify.encoding import encode_for_model
+from seqcli.classify.encoding import encode_for_model, token_strings
+from seqcli.classify.wide import token_scores
 from seqcli.errors import UsageError
 from seqcli.models.dropouts import dropouts_off
 from seqcli.runs import LoadedRun
@@ -57,21 +62,32 @@ def explain(run: LoadedRun, texts: list[str], *, label: str | None = None,
 def _explain_one(run: LoadedRun, text: str, label: str | None, steps: int) -> Explanation:
     device, model = run.placement.device, run.model
     data, _ = encode_for_model(run.tokenizer, [text], None, run.config)
-    x, lengths, _, ngrams = data.batch([0])
+    x, lengths, _, ngrams, wide = data.batch([0])
     x = x.to(device)
-    ngrams = ngrams.to(device) if ngrams is not None else None
+    ngrams, wide = (None if t is None else t.to(device) for t in (ngrams, wide))
     with torch.no_grad():
         embedded = model.embed(x, ngrams).float()
-        probs = model.classify_embedded(embedded, lengths).softmax(-1)[0]
+        probs = model.classify_embedded(embedded, lengths, wide).softmax(-1)[0]
     predicted = int(probs.argmax())
     target = predicted if label is None else run.labels.index(label)
-    ig = IntegratedGradients(lambda e, n: model.classify_embedded(e, n))
+    ig = IntegratedGradients(lambda e, n: model.classify_embedded(e, n))  # the deep side
     scores, delta = ig.attribute(embedded, baselines=torch.zeros_like(embedded), target=target,
                                  additional_forward_args=(lengths,), n_steps=steps,
                                  return_convergence_delta=True)
     per_token = scores.sum(-1)[0].tolist()
+    if wide is not None:
+        per_token = [a + b for a, b in zip(per_token, _wide_scores(run, text, target,
+                                                                   len(per_token)))]
     return Explanation(text, run.labels[predicted], float(probs[predicted]), run.labels[target],
                        _tokens(run, text, per_token), abs(float(delta)))
+
+
+def _wide_scores(run: LoadedRun, text: str, target: int, length: int) -> list[float]:
+    """The wide side's logit for `target`, split exactly over the text's tokens (its
+    baseline, no n-gram at all, scores 0)."""
+    _, words = token_strings(run.tokenizer, [text], run.config)
+    scores = token_scores(words[0][:run.config.data.max_length], run.model.wide.weight[:, target])
+    return scores + [0.0] * (length - len(scores))
 
 
 def _tokens(run: LoadedRun, text: str, scores: list[float]) -> list[dict]:

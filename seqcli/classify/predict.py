@@ -42,11 +42,10 @@ def predict_logits(model: torch.nn.Module, data: EncodedTexts, placement: Placem
     result: torch.Tensor | None = None
     try:
         for indices in sorted_batches(data.lengths, batch_size):
-            x, lengths, _, ngrams = data.batch(indices)
-            if ngrams is not None:
-                ngrams = ngrams.to(placement.device)
+            x, lengths, _, ngrams, wide = data.batch(indices)
+            ngrams, wide = (None if t is None else t.to(placement.device) for t in (ngrams, wide))
             with placement.autocast():
-                logits, _ = model(x.to(placement.device), lengths, ngrams)
+                logits, _ = model(x.to(placement.device), lengths, ngrams, wide)
             logits = logits.float().cpu()
             if result is None:
                 result = torch.empty(len(data), logits.shape[1])

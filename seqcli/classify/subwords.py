@@ -33,9 +33,16 @@ def char_ngrams(word: str) -> list[str]:
     return list(seen)[:MAX_NGRAMS]
 
 
+def bucket(gram: str, buckets: int) -> int:
+    """The bucket (1..buckets-1) of one n-gram: CRC-32 of its UTF-8 bytes, never Python's
+    salted hash(), so every process and machine agrees. The wide side's word n-grams
+    (seqcli/classify/wide.py) are hashed by this same rule."""
+    return zlib.crc32(gram.encode("utf-8")) % (buckets - 1) + 1
+
+
 def ngram_buckets(word: str, buckets: int) -> list[int]:
     """Bucket ids (1..buckets-1) of a word's n-grams."""
-    return [zlib.crc32(g.encode("utf-8")) % (buckets - 1) + 1 for g in char_ngrams(word)]
+    return [bucket(g, buckets) for g in char_ngrams(word)]
 
 
 @dataclass

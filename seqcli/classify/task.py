@@ -68,19 +68,19 @@ class ClassifyTask:
 
     def train_loss(self, model: torch.nn.Module, batch: tuple[Batch, float], state: Any,
                    placement: Placement) -> tuple[torch.Tensor, None, int]:
-        (x, lengths, y, ngrams), weight = batch
+        (x, lengths, y, ngrams, wide), weight = batch
         if self.word_dropout > 0:  # whole tokens become [UNK]: no single word is relied on
             # A dropped word keeps its n-grams: that is exactly how an unseen word reads.
             dropped = (torch.rand(x.shape) < self.word_dropout) & (x != PAD_ID)
             x = x.masked_fill(dropped, UNK_ID)
         x, y = x.to(placement.device, non_blocking=True), y.to(placement.device)
-        if ngrams is not None:
-            ngrams = ngrams.to(placement.device, non_blocking=True)
+        ngrams, wide = (None if t is None else t.to(placement.device, non_blocking=True)
+                        for t in (ngrams, wide))
         embedded = model.embed(x, ngrams)
-        loss = self._loss(model.classify_embedded(embedded, lengths), y)
-        if self.adversarial > 0:
+        loss = self._loss(model.classify_embedded(embedded, lengths, wide), y)
+        if self.adversarial > 0:  # the wide side reads no embedding: only the deep one moves
             delta = adversarial_perturbation(loss, embedded, self.adversarial)
-            loss = loss + self._loss(model.classify_embedded(embedded + delta, lengths), y)
+            loss = loss + self._loss(model.classify_embedded(embedded + delta, lengths, wide), y)
         return loss * weight, None, y.numel() if weight else 0
 
     def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -76,6 +76,7 @@ def train(
     tie_weights: Annotated[Optional[bool], _opt("--tie-weights", help="Share embedding and output weights (needs --embedding = --hidden).", panel=M, field="tie_weights")] = None,
     pooling: Annotated[Optional[Pooling], _opt("--pooling", help="Classifier pooling: last | mean | max.", panel=M, field="pooling")] = None,
     subwords: Annotated[Optional[int], _opt("--subwords", help="Classifier: add each token's character 3-5-grams, hashed into this many buckets, so words unseen in training still carry meaning (fastText-style); 0: off.", panel=M, field="subwords")] = None,
+    wide: Annotated[Optional[int], _opt("--wide", help="Classifier: add a linear model over the text's word uni- and bigrams, hashed into this many buckets, trained with the recurrent one (wide and deep; char tokens: character uni- and bigrams); 0: off.", panel=M, field="wide")] = None,
     seq_len: Annotated[Optional[int], _opt("--seq-len", help="BPTT window in tokens.", panel=D, field="seq_len")] = None,
     batch_size: Annotated[Optional[int], _opt("--batch-size", help="Sequences per batch.", panel=D, field="batch_size")] = None,
     reverse: Annotated[Optional[bool], _opt("--reverse/--forward", help="Language model: read the text right to left (a bidirectional classifier's backward encoder, see --init-from-backward).", panel=D, field="reverse")] = None,

@@ -6,7 +6,7 @@ with id = 2 + position; the `tokenizers` library's file for word and BPE, which
 ``tokenizers.Tokenizer.from_file`` loads) and one JSON document describing the graph: task,
 labels, cell and shape, input and output names, dtypes and shapes (strings are dynamic axes),
 the state a language model carries, pad and unknown ids, lowercasing, truncation, the subword
-recipe, the verification and the versions that wrote it.
+and wide n-gram recipes, the verification and the versions that wrote it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from seqcli.classify.subwords import MAX_N, MAX_NGRAMS, MIN_N
+from seqcli.classify.wide import SEPARATOR
 from seqcli.data.tokenizers import PAD_ID, UNK_ID
 from seqcli.export.wrappers import GraphSpec
 from seqcli.runs import TOKENIZER_FILE, LoadedRun
@@ -26,6 +27,13 @@ SUBWORD_RECIPE = (f"per token: the distinct character n-grams of '<' + token + '
                   f"{MIN_N}..{MAX_N}, shortest first, at most {MAX_NGRAMS}; bucket = "
                   f"crc32(utf-8 bytes) % (buckets - 1) + 1; padded with 0 to the widest token "
                   f"(seqcli/classify/subwords.py)")
+WIDE_RECIPE = (f"per text: its tokens' strings as the tokenizer reads them (lowercased when "
+               f"lowercase, truncated to max_length; an unknown token by its own string, a "
+               f"character run by its characters); the distinct tokens in order of first "
+               f"occurrence, then the distinct pairs of adjacent tokens joined by "
+               f"{SEPARATOR!r}, likewise; bucket = crc32(utf-8 bytes) % (buckets - 1) + 1; "
+               f"padded with 0 to the text with most (an empty text has none) "
+               f"(seqcli/classify/wide.py)")
 
 
 def sidecar_path(model_file: Path) -> Path:
@@ -80,6 +88,8 @@ def _task_fields(run: LoadedRun, spec: GraphSpec) -> dict[str, Any]:
         "max_ngrams": MAX_NGRAMS, "recipe": SUBWORD_RECIPE}
     return {"labels": run.labels, "pooling": m.pooling, "max_length": run.config.data.max_length,
             "subwords": subwords,
+            "wide": {"buckets": m.wide, "input": "wide", "separator": SEPARATOR,
+                     "recipe": WIDE_RECIPE} if m.wide else None,
             "usage": "ids right-padded with pad_id to the longest text, lengths the true "
                      "lengths (>= 1; an empty text is one unk_id); texts longer than "
                      "max_length keep their first max_length tokens; softmax(logits) gives "

@@ -103,9 +103,9 @@ def verify_classifier(model: nn.Module, run: Runner, data: EncodedTexts,
     """Padded batches of mixed lengths (samples.py), fed as prediction feeds them."""
     checker = Checker()
     for indices in classifier_batches(data):
-        ids, lengths, _, ngrams = data.batch(indices)
-        logits, _ = model(ids, lengths, ngrams)
-        inputs = (ids, lengths) if ngrams is None else (ids, lengths, ngrams)
+        ids, lengths, _, ngrams, wide = data.batch(indices)
+        logits, _ = model(ids, lengths, ngrams, wide)
+        inputs = (ids, lengths, *(t for t in (ngrams, wide) if t is not None))
         what = f"a batch of {len(indices)} (lengths {lengths.tolist()})"
         checker.compare(what, names, [logits], _call(run, inputs, what))
     return checker.report()

@@ -6,8 +6,9 @@
 
   A runtime primes once (T = the prime's length, zero state) and then feeds one token at a
   time (T = 1) with the state it got back, exactly as ``seqcli generate`` does.
-- A classifier exports ``(ids [B, T], lengths [B] (, ngrams [B, T, K])) -> logits [B, C]``
-  with right-padded ids, as ``seqcli classify`` batches them.
+- A classifier exports ``(ids [B, T], lengths [B] (, ngrams [B, T, K]) (, wide [B, F]))
+  -> logits [B, C]`` with right-padded ids, as ``seqcli classify`` batches them: ngrams when
+  the run has subword features, wide when it has a wide side.
 
 Why the fused form, whatever ``impl`` trained the run: the scratch stack loops over time in
 Python, which a tracer would unroll at one length; the fused one is torch.nn's sequence
@@ -27,7 +28,8 @@ padding is zeroed and pooling masks it. Plain gathers, comparisons and selects: 
 has them, and the verification's padded batches of mixed lengths check them.
 
 The subword n-gram bag (``nn.EmbeddingBag``, mean, bucket 0 = none) is written as a gather
-and a masked mean: the same numbers, in operators every runtime has.
+and a masked mean, and the wide side's bag (sum) as a gather and a masked sum: the same
+numbers, in operators every runtime has.
 
 Dropouts are not in these graphs: the copies are in eval mode, where every dropout of the zoo
 (weight drop, locked, embedding) is the identity.
@@ -44,7 +46,7 @@ from seqcli.models.classifier import Classifier, pool
 from seqcli.models.fused import FusedRecurrent
 from seqcli.models.language_model import LanguageModel
 
-BATCH, TIME, NGRAMS = "batch", "time", "ngrams"  # the names of the dynamic axes
+BATCH, TIME, NGRAMS, FEATURES = "batch", "time", "ngrams", "features"  # dynamic axes' names
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class GraphSpec:
                 for name, shape in self.shapes.items()}
 
     def dtype(self, name: str) -> str:
-        return "int64" if name in ("ids", "lengths", "ngrams") else "float32"
+        return "int64" if name in ("ids", "lengths", "ngrams", "wide") else "float32"
 
 
 def fused_copy(recurrent: nn.Module) -> FusedRecurrent:
@@ -96,22 +98,33 @@ def bag_mean(weight: Tensor, ngrams: Tensor) -> Tensor:
     return (vectors * keep).sum(2) / keep.sum(2).clamp(min=1.0)
 
 
+def bag_sum(weight: Tensor, wide: Tensor) -> Tensor:
+    """nn.EmbeddingBag(mode="sum", padding_idx=0) over wide [B, F] -> [B, C]."""
+    vectors = nn.functional.embedding(wide, weight)          # [B, F, C]
+    return (vectors * (wide != 0).unsqueeze(-1).to(vectors.dtype)).sum(1)
+
+
 class ClassifierGraph(nn.Module):
-    """(ids, lengths (, ngrams)) -> logits: see the module docstring."""
+    """(ids, lengths (, ngrams) (, wide)) -> logits: see the module docstring."""
 
     def __init__(self, model: Classifier):
         super().__init__()
         self.embedding, self.output = model.embedding, model.output
-        self.subword_embedding = model.subword_embedding
+        self.subword_embedding, self.wide = model.subword_embedding, model.wide
         self.recurrent = fused_copy(model.recurrent)
         self.pooling, self.directions = model.pooling, model.directions
 
-    def forward(self, ids: Tensor, lengths: Tensor, ngrams: Tensor | None = None) -> Tensor:
+    def forward(self, ids: Tensor, lengths: Tensor, *features: Tensor) -> Tensor:
+        """`features`: ngrams when the model has subwords, then wide when it has a wide side."""
+        rest = list(features)
         x = self.embedding(ids)                                            # [B, T, E]
         if self.subword_embedding is not None:
-            x = x + bag_mean(self.subword_embedding.weight, ngrams)
+            x = x + bag_mean(self.subword_embedding.weight, rest.pop(0))
         out = self.recurrent.outputs(x, lengths)                           # [B, T, D*H]
-        return self.output(pool(out, lengths, self.pooling, self.directions))  # [B, C]
+        logits = self.output(pool(out, lengths, self.pooling, self.directions))  # [B, C]
+        if self.wide is not None:
+            logits = logits + bag_sum(self.wide.weight, rest.pop(0))
+        return logits
 
 
 def state_names(cell: str) -> list[tuple[str, str]]:
@@ -145,6 +158,10 @@ def classifier_graph(model: Classifier) -> tuple[ClassifierGraph, GraphSpec]:
         shapes["ngrams"] = (BATCH, TIME, NGRAMS)
         example += (torch.randint(0, buckets, (2, 4, 3)),)
         inputs += ("ngrams",)
+    if model.wide is not None:
+        shapes["wide"] = (BATCH, FEATURES)
+        example += (torch.randint(0, model.wide.num_embeddings, (2, 5)),)
+        inputs += ("wide",)
     return ClassifierGraph(model), GraphSpec(inputs, ("logits",), shapes, example)
 
 

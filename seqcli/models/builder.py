@@ -20,7 +20,7 @@ def build_model(config: RunConfig, vocab_size: int, num_classes: int = 0) -> nn.
     else:
         model = Classifier(vocab_size, m.embedding_size, m.hidden_size, num_classes, cell=m.cell,
                            num_layers=m.num_layers, impl=m.impl, bidirectional=m.bidirectional,
-                           pooling=m.pooling, subword_buckets=m.subwords,
+                           pooling=m.pooling, subword_buckets=m.subwords, wide_buckets=m.wide,
                            locked=m.locked_dropout, **rates)
     # Frozen here, at build time, so a resumed run's optimizer sees the same parameters.
     model.embedding.weight.requires_grad_(not m.freeze_embedding)

@@ -1,10 +1,18 @@
-"""Embedding -> (bi)recurrent layers -> masked pooling -> dropout -> linear over the classes.
+"""Embedding -> (bi)recurrent layers -> masked pooling -> dropout -> linear over the classes,
+plus (optionally) a linear "wide" side over the text's word n-grams.
 
-``forward(x, lengths, ngrams=None) -> (logits, None)``: x [B, T] right-padded token ids,
-lengths [B] their true lengths, and with subword features (``subword_buckets`` > 0) ngrams
+``forward(x, lengths, ngrams=None, wide=None) -> (logits, None)``: x [B, T] right-padded token
+ids, lengths [B] their true lengths, and with subword features (``subword_buckets`` > 0) ngrams
 [B, T, K] each token's character n-gram buckets (seqcli/classify/subwords.py; 0 pads). A token's
 vector is then its word vector plus the mean of its n-gram vectors, so a word never seen in
 training ([UNK]) still reads as what its pieces suggest.
+
+With a wide side (``wide_buckets`` > 0; Cheng et al. 2016's "wide and deep") wide [B, F] holds
+each text's hashed word uni- and bigram buckets (seqcli/classify/wide.py; 0 pads) and the
+logits are the recurrent ("deep") logits plus the sum of those buckets' weights: a linear
+model over binary n-gram indicators, NBSVM's and fastText's features, trained jointly. It
+starts at zero, so an untrained wide side adds nothing, and learns in few steps what the
+recurrent part then only has to add to.
 
 The lengths go into the recurrent module (per-direction passes over the padded batch for the
 fused form, masking for the scratch form; see ``outputs`` in recurrent.py) and into the
@@ -63,7 +71,7 @@ class Classifier(nn.Module):
                  dropout: float = 0.0, impl: str = "fused", bidirectional: bool = False,
                  pooling: str = "max", input_dropout: float | None = None,
                  subword_buckets: int = 0, embedding_dropout: float = 0.0,
-                 weight_drop: float = 0.0, locked: bool = False):
+                 weight_drop: float = 0.0, locked: bool = False, wide_buckets: int = 0):
         super().__init__()
         if num_classes < 2:
             raise ValueError(f"a classifier needs at least 2 classes, got {num_classes}")
@@ -87,17 +95,23 @@ class Classifier(nn.Module):
                                          weight_drop=weight_drop, locked=locked)
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(self.directions * hidden_size, num_classes)
+        self.wide = None
+        if wide_buckets:  # the output layer's bias serves both sides
+            self.wide = nn.EmbeddingBag(wide_buckets, num_classes, mode="sum", padding_idx=0)
+            nn.init.zeros_(self.wide.weight)
 
-    def forward(self, x: Tensor, lengths: Tensor | None = None,
-                ngrams: Tensor | None = None) -> tuple[Tensor, None]:
+    def forward(self, x: Tensor, lengths: Tensor | None = None, ngrams: Tensor | None = None,
+                wide: Tensor | None = None) -> tuple[Tensor, None]:
         """x [B, T] ids, lengths [B] (None: every row is full), ngrams [B, T, K] (with subword
-        features) -> logits [B, C], None.
+        features), wide [B, F] (with a wide side) -> logits [B, C], None.
 
         Every text starts from zero states and none is carried on, so the state is None.
         """
         if lengths is None:
             lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
-        return self.classify_embedded(self.embed(x, ngrams), lengths), None
+        if self.wide is not None and wide is None:
+            raise ValueError("this classifier has a wide side: pass each text's n-gram buckets")
+        return self.classify_embedded(self.embed(x, ngrams), lengths, wide), None
 
     def embed(self, x: Tensor, ngrams: Tensor | None = None) -> Tensor:
         """Ids [B, T] (and n-gram buckets [B, T, K]) -> embeddings [B, T, E], before dropout:
@@ -110,9 +124,15 @@ class Classifier(nn.Module):
         bags = self.subword_embedding(ngrams.reshape(-1, ngrams.shape[-1]))  # [B*T, E]
         return embedded + bags.view_as(embedded).to(embedded.dtype)
 
-    def classify_embedded(self, embedded: Tensor, lengths: Tensor) -> Tensor:
-        """Embeddings [B, T, E] of texts with these lengths -> logits [B, C]."""
+    def classify_embedded(self, embedded: Tensor, lengths: Tensor,
+                          wide: Tensor | None = None) -> Tensor:
+        """Embeddings [B, T, E] of texts with these lengths (and their wide n-gram buckets
+        [B, F]) -> logits [B, C]. Without `wide`, the deep side alone: what explain attributes
+        by gradients (the wide side it attributes exactly)."""
         emb = sequence_dropout(embedded, self.input_dropout, self.training, self.locked)
         out = self.recurrent.outputs(emb, lengths)                 # [B, T, D*H]
         pooled = pool(out, lengths, self.pooling, self.directions)  # [B, D*H]
-        return self.output(self.dropout(pooled))                   # [B, C]
+        logits = self.output(self.dropout(pooled))                 # [B, C]
+        if wide is None or self.wide is None:
+            return logits
+        return logits + self.wide(wide)                            # + [B, C]

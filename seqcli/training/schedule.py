@@ -19,19 +19,26 @@ def build_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.
     share of the scheduled rate as "lr_scale" and its "depth" below the head, which gradual
     unfreezing (`frozen_depth`) reads. With neither, the groups are the two of old (decay or
     not), so checkpoints written before these options existed still resume.
+
+    A classifier's wide side (parameters under ``wide.``, a linear model at the head's depth)
+    learns at `wide_lr_scale` times the rate, in groups of its own placed last (the first
+    group's rate is the one logged).
     """
     named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
     by_layer = config.layer_lr_decay != 1.0 or config.unfreeze_every > 0
     depths = layer_depths([name for name, _ in named]) if by_layer else {}
-    groups: dict[tuple[int, bool], list[torch.nn.Parameter]] = {}
+    groups: dict[tuple[bool, int, bool], list[torch.nn.Parameter]] = {}
     for name, p in named:
         decays = config.optimizer != "sgd" and p.dim() >= 2
-        groups.setdefault((depths.get(name, 0), decays), []).append(p)
-    param_groups = [
-        {"params": params, "depth": depth, "lr_scale": config.layer_lr_decay ** -depth,
-         "lr": config.lr * config.layer_lr_decay ** -depth,
-         "weight_decay": config.weight_decay if decays else 0.0}
-        for (depth, decays), params in sorted(groups.items(), key=lambda kv: (kv[0][0], not kv[0][1]))]
+        wide = name.startswith(WIDE_PREFIX) and config.wide_lr_scale != 1.0
+        groups.setdefault((wide, depths.get(name, 0), decays), []).append(p)
+    param_groups = []
+    for (wide, depth, decays), params in sorted(groups.items(),
+                                                key=lambda kv: (kv[0][:2], not kv[0][2])):
+        scale = config.layer_lr_decay ** -depth * (config.wide_lr_scale if wide else 1.0)
+        param_groups.append({"params": params, "depth": depth, "lr_scale": scale,
+                             "lr": config.lr * scale,
+                             "weight_decay": config.weight_decay if decays else 0.0})
     params = [p for _, p in named]
     if config.optimizer == "sgd":
         return torch.optim.SGD(param_groups, lr=config.lr)
@@ -41,6 +48,7 @@ def build_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.
     return torch.optim.AdamW(param_groups, lr=config.lr, fused=fused or None)
 
 
+WIDE_PREFIX = "wide."  # the classifier's wide side (seqcli/models/classifier.py)
 _LAYER = re.compile(r"_l(\d+)(_reverse)?$")
 
 

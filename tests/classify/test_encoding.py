@@ -35,6 +35,6 @@ def test_subwords_give_an_unseen_word_its_pieces(tokenizer):
     config = with_overrides(default_config("classify"), {("model", "subwords"): 128})
     encoded, _ = encode_labelled(tokenizer, LabelledData(["goodish film"], ["pos"], "f"),
                                  ["neg", "pos"], config)
-    x, lengths, labels, ngrams = encoded.batch([0])
+    x, lengths, labels, ngrams, _ = encoded.batch([0])
     assert x[0, 0].item() == UNK_ID and labels.tolist() == [1]
     assert ngrams is not None and (ngrams[0, 0] != 0).sum() > 0  # the unknown word's n-grams

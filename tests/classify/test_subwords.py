@@ -44,7 +44,7 @@ def test_batch_carries_each_tokens_ngrams_and_zero_padding():
     words = [["a", "warm", "film"], ["dull"], []]
     data = encode_texts([[4, 5, 6], [7], []], [1, 0, 0], 10, max_length=2, words=words,
                         buckets=500)
-    x, lengths, _, ngrams = data.batch([0, 1, 2])
+    x, lengths, _, ngrams, _ = data.batch([0, 1, 2])
     assert x.tolist() == [[4, 5], [7, 0], [UNK_ID, 0]] and lengths.tolist() == [2, 1, 1]
     width = len(char_ngrams("warm"))
     assert ngrams.shape == (3, 2, width)
@@ -84,7 +84,7 @@ def test_unknown_words_differ_by_their_ngrams_and_batching_changes_nothing(impl)
     words = [["a", "warmly"], ["a", "coldly"], ["film"]]
     data = encode_texts([[3, UNK_ID], [3, UNK_ID], [4]], None, 30, 10, words=words,
                         buckets=200)
-    x, lengths, _, ngrams = data.batch([0, 1, 2])
+    x, lengths, _, ngrams, _ = data.batch([0, 1, 2])
     together = model(x, lengths, ngrams)[0]
     assert not torch.allclose(together[0], together[1])  # same ids, different words
     alone = torch.cat([model(*(t for i, t in enumerate(data.batch([k])) if i != 2))[0]

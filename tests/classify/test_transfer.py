@@ -104,12 +104,22 @@ def test_cli_trains_from_the_encoder_and_refuses_in_one_line(language_model, tmp
     assert alone.exit_code == 2 and "comes with --init-from" in alone.stderr
 
 
-def test_a_transferred_classifier_resumes_exactly(language_model, tmp_path):
+def test_a_wide_side_starts_fresh_beside_the_transferred_encoder(language_model):
+    root, _ = language_model
+    _, _, model = _prepared(root, {("model", "wide"): 64})
+    lm = load_run(root / "lm", device="cpu", precision="fp32")
+    for name, tensor in lm.model.recurrent.state_dict().items():
+        assert torch.equal(model.recurrent.state_dict()[name], tensor), name
+    assert model.wide.num_embeddings == 64 and model.wide.weight.count_nonzero() == 0
+
+
+@pytest.mark.parametrize("wide", [[], ["--wide", "64"]], ids=["deep", "wide"])
+def test_a_transferred_classifier_resumes_exactly(language_model, tmp_path, wide):
     root, _ = language_model
     env = {"SEQCLI_RUNS": str(tmp_path / "runs")}
     common = ["train", "--task", "classify", "--corpus", str(root / "reviews.csv"),
               "--init-from", str(root / "lm"), "--schedule", "constant", "--warmup-steps", "0",
-              "--eval-every", "2", "--ema", "0", "--format", "json"]
+              "--eval-every", "2", "--ema", "0", "--format", "json", *wide]
     full = CliRunner().invoke(app, [*common, "--max-steps", "6", "--out",
                                     str(tmp_path / "full")], env=env)
     assert full.exit_code == 0, full.output
@@ -123,6 +133,7 @@ def test_a_transferred_classifier_resumes_exactly(language_model, tmp_path):
     b = torch.load(tmp_path / "part" / "last.pt", weights_only=True)["model"]
     for name, tensor in a.items():
         assert torch.equal(tensor, b[name]), name
+    assert ("wide.weight" in a) == bool(wide)
 
 
 def _write_marked_splits(tmp_path):

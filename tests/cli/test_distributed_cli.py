@@ -60,8 +60,9 @@ def train_losses(run_dir: Path) -> list[float]:
 
 @pytest.mark.parametrize("kind", ["lm", "classify"])
 def test_two_ranks_step_like_one_process_with_the_same_global_batch(files, tmp_path, kind):
+    # The classifier with a wide side: its n-gram table's dense gradients are averaged too.
     args = ["--corpus", files / "text.txt", *LM] if kind == "lm" else \
-        ["--corpus", files / "reviews.csv", *CLF]
+        ["--corpus", files / "reviews.csv", *CLF, "--wide", "64"]
     two = seqcli(*args, "--max-steps", 2, "--out", tmp_path / "two", nproc=2)
     one = seqcli(*args, "--max-steps", 2, "--out", tmp_path / "one")
     assert two.returncode == 0 and one.returncode == 0, two.stderr + one.stderr
@@ -70,8 +71,11 @@ def test_two_ranks_step_like_one_process_with_the_same_global_batch(files, tmp_p
     assert_same_weights(tmp_path / "two", tmp_path / "one")
     assert train_losses(tmp_path / "two") == pytest.approx(train_losses(tmp_path / "one"),
                                                            abs=1e-6)
-    meta = json.loads((tmp_path / "two" / "config.json").read_text())["meta"]
-    assert meta["world_size"] == 2
+    stored = json.loads((tmp_path / "two" / "config.json").read_text())
+    assert stored["meta"]["world_size"] == 2
+    if kind == "classify":  # the wide side took part in the steps
+        assert stored["config"]["model"]["wide"] == 64
+        assert weights(tmp_path / "two")["model"]["wide.weight"].count_nonzero() > 0
     if kind == "lm":  # the carried state of all 8 streams, as one process keeps it
         for a, b in zip(weights(tmp_path / "two")["carried_state"],
                         weights(tmp_path / "one")["carried_state"]):

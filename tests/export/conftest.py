@@ -22,7 +22,7 @@ LABELS = ["negative", "positive"]
 def make_run(folder: Path, task: str = "lm", *, cell: str = "lstm", layers: int = 1,
              bidirectional: bool = False, impl: str = "fused", tokenizer: str | None = None,
              subwords: int = 0, pooling: str = "max", seed: int = 0, hidden: int = 12,
-             tied: bool = False) -> LoadedRun:
+             tied: bool = False, wide: int = 0) -> LoadedRun:
     """A run directory (config.json, tokenizer.json) and its LoadedRun with random weights;
     `tied` shares the LM's embedding and decoder (the embedding is then `hidden` wide)."""
     torch.manual_seed(seed)
@@ -34,7 +34,7 @@ def make_run(folder: Path, task: str = "lm", *, cell: str = "lstm", layers: int 
                  ("data", "tokenizer"): kind}
     if task == "classify":
         overrides |= {("model", "bidirectional"): bidirectional, ("model", "pooling"): pooling,
-                      ("model", "subwords"): subwords}
+                      ("model", "subwords"): subwords, ("model", "wide"): wide}
     config = with_overrides(default_config(task), overrides)
     texts = tiny_text(2).splitlines() if task == "lm" else REVIEWS
     tok = train_tokenizer(kind, texts, vocab_size=300, lowercase=config.data.lowercase)
@@ -42,6 +42,8 @@ def make_run(folder: Path, task: str = "lm", *, cell: str = "lstm", layers: int 
     model = build_model(config, tok.vocab_size, len(labels))
     if getattr(model, "subword_embedding", None) is not None:
         nn.init.normal_(model.subword_embedding.weight, std=0.5)  # not the zeros it starts at
+    if getattr(model, "wide", None) is not None:
+        nn.init.normal_(model.wide.weight, std=0.5)
     folder.mkdir(parents=True, exist_ok=True)
     write_run_files(folder, config, tok, {"labels": labels})
     return LoadedRun(folder, config, {"labels": labels}, tok, model.eval(), place("cpu", "fp32"))

@@ -40,8 +40,10 @@ def test_readme_snippet_generates_from_an_exported_language_model(run_factory, t
     assert printed.startswith("the time traveller") and len(printed.strip()) > 40
 
 
-def test_the_classify_example_agrees_with_seqcli(run_factory, tmp_path):
-    run = run_factory("classify", cell="gru", bidirectional=True, subwords=64)
+@pytest.mark.parametrize("features", [dict(subwords=64), dict(wide=128),
+                                      dict(wide=128, subwords=16, tokenizer="char")])
+def test_the_classify_example_agrees_with_seqcli(run_factory, tmp_path, features):
+    run = run_factory("classify", cell="gru", bidirectional=True, **features)
     texts = ["a wonderful film", "an AWFUL, unwatchable mess", "", "warmly moving and long"]
     export_run(run, tmp_path / "clf.onnx")
     printed = run_python([str(ROOT / "examples" / "onnx_classify.py"),

@@ -109,3 +109,14 @@ def test_sidecar_of_a_classifier(run_factory, tmp_path):
     assert meta["max_length"] == run.config.data.max_length and meta["pooling"] == "last"
     assert meta["tokenizer"]["kind"] == "word" and meta["tokenizer"]["lowercase"] is True
     assert "state" not in meta
+
+
+def test_sidecar_of_a_wide_classifier_says_how_to_compute_its_input(run_factory, tmp_path):
+    run = run_factory("classify", wide=64)
+    export_run(run, tmp_path / "clf.pt")
+    meta = json.loads((tmp_path / "clf.pt.json").read_text())
+    assert [i["name"] for i in meta["inputs"]] == ["ids", "lengths", "wide"]
+    assert meta["inputs"][2] == {"name": "wide", "dtype": "int64", "shape": ["batch", "features"]}
+    assert meta["wide"]["buckets"] == 64 and meta["wide"]["separator"] == " "
+    assert "crc32" in meta["wide"]["recipe"] and "adjacent tokens" in meta["wide"]["recipe"]
+    assert meta["subwords"] is None

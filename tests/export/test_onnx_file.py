@@ -84,6 +84,30 @@ def test_classifier_handles_padding_like_pytorch(run_factory, tmp_path, cell, bi
             assert torch.allclose(torch.from_numpy(logits[row]), alone[0], atol=1e-5)
 
 
+@pytest.mark.parametrize("subwords,bidirectional", [(0, True), (16, False)])
+def test_a_wide_classifier_takes_each_texts_ngram_buckets(run_factory, tmp_path, subwords,
+                                                          bidirectional):
+    run = run_factory("classify", bidirectional=bidirectional, subwords=subwords, wide=64)
+    assert export_run(run, tmp_path / "clf.onnx")["verified"]["max_abs_error"] < 1e-5
+    texts, counts = [[5, 3, 7, 2], [6], [8, 2, 3]], [5, 1, 3]
+    ids = torch.tensor([t + [PAD_ID] * (4 - len(t)) for t in texts])
+    wide = torch.tensor([[3, 9, 17, 40, 63], [12, 0, 0, 0, 0], [1, 2, 3, 0, 0]])  # 0 pads
+    ngrams = torch.randint(1, 16, (3, 4, 2)) * (ids != PAD_ID).unsqueeze(-1)
+    feeds = {"ids": ids.numpy(), "lengths": np.array([4, 1, 3]), "wide": wide.numpy()}
+    if subwords:
+        feeds["ngrams"] = ngrams.numpy()
+    model = session(tmp_path / "clf.onnx")
+    assert [i.name for i in model.get_inputs()] == ["ids", "lengths", *(["ngrams"] if subwords
+                                                                       else []), "wide"]
+    (logits,) = model.run(None, feeds)
+    with torch.no_grad():
+        for row, (text, count) in enumerate(zip(texts, counts)):
+            alone = run.model(torch.tensor([text]), None,
+                              ngrams[row:row + 1, :len(text)] if subwords else None,
+                              wide[row:row + 1, :count])[0]
+            assert torch.allclose(torch.from_numpy(logits[row]), alone[0], atol=1e-5)
+
+
 def test_tied_weights_and_bpe_tokens(run_factory, tmp_path):
     run = run_factory("lm", cell="gru", tokenizer="bpe", hidden=8, tied=True)
     assert run.model.decoder.weight is run.model.embedding.weight

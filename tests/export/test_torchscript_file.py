@@ -55,6 +55,22 @@ def test_classifier_handles_padding_like_pytorch(run_factory, tmp_path, cell, bi
             assert torch.allclose(logits[row], alone[0], atol=1e-5)
 
 
+def test_a_wide_classifier_takes_each_texts_ngram_buckets(run_factory, tmp_path):
+    run = run_factory("classify", cell="gru", bidirectional=True, subwords=16, wide=64)
+    assert export_run(run, tmp_path / "clf.pt")["verified"]["max_abs_error"] < 1e-5
+    module = torch.jit.load(str(tmp_path / "clf.pt"))
+    texts, counts = [[6], [5, 3, 7, 2, 9]], [1, 4]
+    ids = torch.tensor([t + [PAD_ID] * (5 - len(t)) for t in texts])
+    ngrams = torch.randint(1, 16, (2, 5, 3)) * (ids != PAD_ID).unsqueeze(-1)
+    wide = torch.tensor([[7, 0, 0, 0], [1, 30, 63, 2]])  # 0 pads
+    with torch.no_grad():
+        logits = module(ids, torch.tensor([1, 5]), ngrams, wide)
+        for row, (text, count) in enumerate(zip(texts, counts)):
+            alone = run.model(torch.tensor([text]), None, ngrams[row:row + 1, :len(text)],
+                              wide[row:row + 1, :count])[0]
+            assert torch.allclose(logits[row], alone[0], atol=1e-5)
+
+
 def test_opset_is_for_onnx_only(run_factory, tmp_path):
     with pytest.raises(UsageError, match="--opset applies to ONNX exports only"):
         export_run(run_factory("lm"), tmp_path / "m.pt", opset=17)

@@ -61,7 +61,7 @@ def test_prediction_does_not_depend_on_batch_companions(impl, cell, bidirectiona
     together = model(*data.batch([3, 0, 1, 2])[:2])[0][[1, 2, 3, 0]]
     assert torch.allclose(alone, together, atol=1e-10)
     # Garbage ids in the padding change nothing either.
-    x, lengths, _, _ = data.batch([0, 1])
+    x, lengths, _, _, _ = data.batch([0, 1])
     x[0, 3:] = 17
     assert torch.allclose(model(x, lengths)[0], alone[[0, 1]], atol=1e-10)
 
@@ -77,7 +77,7 @@ def test_classifier_shapes_and_validation():
 def test_encode_truncates_and_never_leaves_an_empty_text():
     data = encode_texts([[4, 5, 6, 7], [], [8]], [1, 0, 1], vocab_size=10, max_length=3)
     assert data.lengths.tolist() == [3, 1, 1]
-    x, lengths, y, _ = data.batch([0, 1])
+    x, lengths, y, _, _ = data.batch([0, 1])
     assert x.tolist() == [[4, 5, 6], [UNK_ID, PAD_ID, PAD_ID]] and y.tolist() == [1, 0]
 
 
@@ -143,7 +143,7 @@ def test_adversarial_perturbation_is_sized_per_text_and_raises_the_loss():
     torch.manual_seed(0)
     model = Classifier(40, 6, 5, 2, bidirectional=True).double().eval()
     data = encode_texts([[5, 6, 7, 8], [9, 10]], [0, 1], 40, 100)
-    x, lengths, y, _ = data.batch([0, 1])
+    x, lengths, y, _, _ = data.batch([0, 1])
     embedded = model.embed(x)
     loss = F.cross_entropy(model.classify_embedded(embedded, lengths), y)
     delta = adversarial_perturbation(loss, embedded, 0.01)

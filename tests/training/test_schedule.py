@@ -27,6 +27,21 @@ def test_each_layer_below_the_head_learns_slower(impl):
     assert rates["embedding.weight"] == rates["subword_embedding.weight"] == pytest.approx(0.001)
 
 
+def test_the_wide_side_learns_at_its_own_scale_in_groups_placed_last():
+    model = Classifier(30, 8, 8, 2, num_layers=2, wide_buckets=64)
+    same = build_optimizer(model, TrainConfig(lr=0.01))
+    assert len(same.param_groups) == 2  # scale 1: the head's groups, as without a wide side
+    assert _rates(same, model)["wide.weight"] == pytest.approx(0.01)
+    config = TrainConfig(lr=0.01, weight_decay=0.1, wide_lr_scale=10.0, layer_lr_decay=2.0)
+    optimizer = build_optimizer(model, config)
+    last = optimizer.param_groups[-1]
+    assert last["params"] == [model.wide.weight] and last["lr_scale"] == 10.0
+    assert last["weight_decay"] == 0.1 and last["depth"] == 0  # the head's depth
+    rates = _rates(optimizer, model)
+    assert rates["wide.weight"] == pytest.approx(0.1)
+    assert rates["output.weight"] == optimizer.param_groups[0]["lr"] == pytest.approx(0.01)
+
+
 def test_off_by_default_with_decay_on_matrices_only():
     model = LanguageModel(20, 8, 8, num_layers=2)
     optimizer = build_optimizer(model, TrainConfig(lr=0.01, weight_decay=0.1))
