@@ -31,9 +31,17 @@ from seqcli.classify.subwords import bucket
 SEPARATOR = " "  # between a bigram's two tokens (no word token holds a space)
 
 
+def ngram_strings(tokens: Sequence[str]) -> list[str]:
+    """The distinct n-grams of a text: unigrams in order of first occurrence, then bigrams
+    likewise (the order of `text_ngrams`, computed faster)."""
+    grams = dict.fromkeys(tokens)
+    grams.update(dict.fromkeys([a + SEPARATOR + b for a, b in zip(tokens, tokens[1:])]))
+    return list(grams)
+
+
 def text_ngrams(tokens: Sequence[str]) -> dict[str, list[int]]:
     """Each distinct n-gram of a text -> the token positions it covers, one entry per token
-    per occurrence: unigrams in order of first occurrence, then bigrams likewise."""
+    per occurrence (what explain splits an n-gram's weight over)."""
     found: dict[str, list[int]] = {}
     for i, token in enumerate(tokens):
         found.setdefault(token, []).append(i)
@@ -44,7 +52,7 @@ def text_ngrams(tokens: Sequence[str]) -> dict[str, list[int]]:
 
 def wide_buckets(tokens: Sequence[str], buckets: int) -> list[int]:
     """The bucket of each distinct n-gram of a text (see the module docstring)."""
-    return [bucket(gram, buckets) for gram in text_ngrams(tokens)]
+    return [bucket(gram, buckets) for gram in ngram_strings(tokens)]
 
 
 @dataclass
@@ -70,7 +78,7 @@ def wide_table(words: Sequence[Sequence[str]], buckets: int) -> WideTable:
     flat: list[int] = []
     offsets = [0]
     for tokens in words:
-        for gram in text_ngrams(tokens):
+        for gram in ngram_strings(tokens):
             b = cache.get(gram)
             if b is None:
                 b = cache[gram] = bucket(gram, buckets)

@@ -18,7 +18,8 @@ from seqcli.classify.encoding import encode_for_model
 from seqcli.classify.explain import explain
 from seqcli.classify.predict import predict_logits
 from seqcli.classify.task import ClassifyTask
-from seqcli.classify.wide import text_ngrams, token_scores, wide_buckets, wide_table
+from seqcli.classify.wide import (ngram_strings, text_ngrams, token_scores, wide_buckets,
+                                  wide_table)
 from seqcli.cli.main import app
 from seqcli.config import RunConfig, default_config, with_overrides
 from seqcli.data.tokenizers import UNK_ID, train_tokenizer
@@ -39,7 +40,8 @@ def by_hand(gram: str, buckets: int) -> int:
 def test_features_are_the_distinct_uni_and_bigrams_hashed_by_crc32():
     tokens = ["not", "good", "not", "good", "film"]
     grams = ["not", "good", "film", "not good", "good not", "good film"]  # each once
-    assert list(text_ngrams(tokens)) == grams
+    assert ngram_strings(tokens) == list(text_ngrams(tokens)) == grams
+    assert text_ngrams(tokens)["good"] == [1, 3] and text_ngrams(tokens)["not good"] == [0, 1, 2, 3]
     assert wide_buckets(tokens, 1000) == [by_hand(g, 1000) for g in grams]
     # Saved runs depend on these exact values (never Python's salted hash()).
     assert wide_buckets(["good", "film"], 1000) == [627, 933, 714]
