@@ -28,7 +28,10 @@ from seqcli.data.tokenizers import PAD_ID, UNK_ID
 
 POOL_BATCHES = 50
 
+
 class Batch(NamedTuple):
+    """One batch of texts, as the model and the task take it."""
+
     ids: torch.Tensor  # [B, T] int64, right-padded with PAD_ID
     lengths: torch.Tensor  # [B]
     labels: torch.Tensor  # [B]
