@@ -195,13 +195,30 @@ def list_runs(parent: Path, task: str | None = None) -> list[dict[str, Any]]:
 
 
 def newest_run(parent: Path, task: str | None = None) -> Path:
-    """The newest loadable run of `task` (any task when None), or why there is none."""
+    """The newest loadable run of `task` (any task when None), or why there is none.
+
+    A right-to-left language model (``--reverse``) is never the default: it is a classifier's
+    backward encoder, often made as a side effect (``--pretrain-minutes`` on a bidirectional
+    classifier trains one after the forward model), and it cannot continue a text. It is
+    used only when named with ``--model``.
+    """
     runs = list_runs(parent, task)
-    if not runs:
-        what = f"{TASK_NAMES[task]} run" if task else "run"
-        raise CheckpointError(f"no {what} found in {parent}; train one with "
-                              f"{TRAIN_HINT.get(task, TRAIN_HINT['lm'])} or pass --model DIR")
-    return runs[0]["path"]
+    forward = [r for r in runs if not reads_right_to_left(r["config"])]
+    if forward:
+        return forward[0]["path"]
+    what = f"{TASK_NAMES[task]} run" if task else "run"
+    hint = f"train one with {TRAIN_HINT.get(task, TRAIN_HINT['lm'])} or pass --model DIR"
+    if runs:
+        raise CheckpointError(f"no left-to-right {what} found in {parent} (only right-to-left "
+                              f"ones, such as {runs[0]['path'].name}, which are used only when "
+                              f"named); {hint}")
+    raise CheckpointError(f"no {what} found in {parent}; {hint}")
+
+
+def reads_right_to_left(stored: dict[str, Any]) -> bool:
+    """Whether a run's config.json (as `read_run_config` returns it) is a ``--reverse`` LM."""
+    data = stored["config"].get("data")
+    return isinstance(data, dict) and data.get("reverse") is True
 
 
 def differing_settings(stored: list[dict[str, Any]], names: list[str]) -> list[str]:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from seqcli import runs
-from seqcli.config import default_config
+from seqcli.config import default_config, with_overrides
 from seqcli.data.tokenizers import CharTokenizer
 from seqcli.errors import CheckpointError
 from seqcli.models.builder import build_model
@@ -17,8 +17,10 @@ from seqcli.training.checkpoint import (BEST_FILE, KEY_MODEL, LAST_FILE, SUMMARY
 TOKENIZER = CharTokenizer(list("abc \n"))
 
 
-def make_run(parent, task="lm", name=None, weights=True):
+def make_run(parent, task="lm", name=None, weights=True, reverse=False):
     config = default_config(task)
+    if reverse:
+        config = with_overrides(config, {("data", "reverse"): True})
     run_dir = runs.new_run_dir(parent, task) if name is None else runs.prepare_out_dir(parent / name)
     meta = {"labels": ["neg", "pos"]} if task == "classify" else {}
     runs.write_run_files(run_dir, config, TOKENIZER, meta)
@@ -80,6 +82,21 @@ def test_listing_and_newest_by_task(tmp_path):
         runs.newest_run(tmp_path / "empty", "classify")
     with pytest.raises(CheckpointError, match="no run found in"):
         runs.newest_run(tmp_path / "empty")
+
+
+def test_a_right_to_left_model_is_never_the_default(tmp_path):
+    """--pretrain-minutes on a bidirectional classifier leaves its backward LM newest."""
+    forward = make_run(tmp_path, "lm")
+    time.sleep(1.1)
+    backward = make_run(tmp_path, "lm", reverse=True)
+    assert runs.newest_run(tmp_path, "lm") == forward
+    assert runs.newest_run(tmp_path) == forward  # evaluate and export pick from every task
+    assert backward in [r["path"] for r in runs.list_runs(tmp_path)]  # still listed
+    only = tmp_path / "only"
+    make_run(only, "lm", reverse=True)
+    with pytest.raises(CheckpointError, match="no left-to-right language-model run found in "
+                                              ".*only right-to-left .*pass --model DIR"):
+        runs.newest_run(only, "lm")
 
 
 def test_load_run_for_use(tmp_path):
