@@ -25,6 +25,7 @@ from captum.attr import IntegratedGradients
 
 from seqcli.classify.encoding import encode_for_model, token_strings
 from seqcli.classify.wide import token_scores
+from seqcli.data.offsets import original_spans
 from seqcli.errors import UsageError
 from seqcli.models.dropouts import dropouts_off
 from seqcli.runs import LoadedRun
@@ -91,13 +92,11 @@ def _wide_scores(run: LoadedRun, text: str, target: int, length: int) -> list[fl
 
 
 def _tokens(run: LoadedRun, text: str, scores: list[float]) -> list[dict]:
-    """The scored tokens with their place in the text. Offsets are those of the text as the
-    model read it (lower-cased when the run lower-cases); they are the original text's too
-    unless lower-casing changed its length (a few letters, such as 'İ', grow)."""
-    source = text.lower() if run.config.data.lowercase else text
-    shown = text if len(source) == len(text) else source
-    spans = run.tokenizer.spans(source)[:len(scores)] or [(0, len(shown))]
-    return [{"token": shown[start:end], "start": start, "end": end, "score": score}
+    """The scored tokens with their place in `text` as written (the model may have read it
+    lower-cased, which can change its length: seqcli/data/offsets.py maps it back)."""
+    spans = original_spans(run.tokenizer, text, run.config.data.lowercase)[:len(scores)]
+    spans = spans or [(0, len(text))]
+    return [{"token": text[start:end], "start": start, "end": end, "score": score}
             for (start, end), score in zip(spans, scores)]
 
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from seqcli import pipeline, runs
+from seqcli.classify.encoding import encode_for_model
 from seqcli.classify.explain import explain
 from seqcli.config import default_config, with_overrides
 from seqcli.errors import UsageError
@@ -53,9 +54,38 @@ def test_scores_add_up_and_the_gap_shrinks_with_steps(sentiment):
     text = "the story was boring but the cast was lovely"
     gaps = [explain(sentiment, [text], steps=s)[0].delta for s in (2, 16, 128)]
     assert gaps[2] < gaps[0] and gaps[2] < 1e-2
-    against = explain(sentiment, [text], label="positive", steps=64)[0]
+    against = explain(sentiment, [text], label="positive", steps=128)[0]
     assert against.target == "positive"
-    assert sum(t["score"] for t in against.tokens) != 0
+    change = _class_score(sentiment, text, "positive") - _class_score(sentiment, text,
+                                                                      "positive", baseline=True)
+    assert abs(change) > 0.05  # something to explain
+    assert sum(t["score"] for t in against.tokens) == pytest.approx(change, abs=2e-3)
+
+
+def _class_score(run, text, label, baseline=False):
+    """f(x)[label] from the model itself, or f(baseline)[label]: the padding embedding (zero)
+    and no wide n-grams, where the scores start from."""
+    data, _ = encode_for_model(run.tokenizer, [text], None, run.config)
+    x, lengths, _, ngrams, wide = data.batch([0])
+    with torch.no_grad():
+        embedded = run.model.embed(x, ngrams).float()
+        if baseline:
+            embedded, wide = torch.zeros_like(embedded), None
+        logits = run.model.classify_embedded(embedded, lengths, wide)
+    return logits[0, run.labels.index(label)].item()
+
+
+def test_scores_add_up_with_a_wide_side(sentiment):
+    config = with_overrides(sentiment.config, {("model", "wide"): 64})
+    torch.manual_seed(0)
+    model = build_model(config, sentiment.tokenizer.vocab_size, 2).eval()
+    torch.nn.init.normal_(model.wide.weight)
+    run = runs.LoadedRun(sentiment.path, config, sentiment.meta, sentiment.tokenizer, model,
+                         sentiment.placement)
+    text = "the story was boring but the cast was lovely"
+    result = explain(run, [text], label="negative", steps=128)[0]
+    change = _class_score(run, text, "negative") - _class_score(run, text, "negative", True)
+    assert sum(t["score"] for t in result.tokens) == pytest.approx(change, abs=2e-3)
 
 
 @pytest.mark.parametrize("cell,impl,bidirectional", [
@@ -83,9 +113,10 @@ def test_bad_requests(sentiment):
         explain(sentiment, ["  "])
 
 
-def test_offsets_stay_consistent_when_lowercasing_grows_the_text(sentiment):
-    """'İ'.lower() is two characters: the tokens then read from the lower-cased text."""
-    result = explain(sentiment, ["İt was great"])[0]
-    source = "İt was great".lower()
-    assert [t["token"] for t in result.tokens][-1] == "great"
-    assert all(source[t["start"]:t["end"]] == t["token"] for t in result.tokens)
+def test_offsets_are_those_of_the_text_as_written(sentiment):
+    """'İ'.lower() is two characters: the model reads the lower-cased text, the tokens and
+    their offsets are the original's, so a view shows exactly what was written."""
+    text = "İt was GREAT"
+    result = explain(sentiment, [text])[0]
+    assert [t["token"] for t in result.tokens] == ["İt", "was", "GREAT"]
+    assert all(text[t["start"]:t["end"]] == t["token"] for t in result.tokens)
