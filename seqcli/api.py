@@ -84,11 +84,13 @@ class Run:
                 units: list[int] | None = None, top: int = 3) -> Inspection:
         """What units of the language model compute over `text` (see seqcli/lm/inspect.py):
         `units` (default: the units that follow the text's properties best), one value per
-        token of one signal of one layer (from 1; default the top one)."""
+        token of one signal of one layer (from 1; default the top one). The text is read as
+        the run reads it (lower-cased, or right to left, when it was trained so)."""
         self._need("lm")
-        loaded = self._loaded
+        loaded, d = self._loaded, self.config.data
         return inspect_text(loaded.model, loaded.tokenizer, self.config.model.cell, text,
-                            loaded.placement, layer=layer, signal=signal, units=units, top=top)
+                            loaded.placement, reverse=d.reverse, lowercase=d.lowercase,
+                            layer=layer, signal=signal, units=units, top=top)
 
     def explain(self, texts: str | Iterable[str], *, label: str | None = None,
                 steps: int = 50) -> list[Explanation]:

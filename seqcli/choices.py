@@ -30,6 +30,9 @@ SIGNALS = ("hidden", "cell", "input", "forget", "output", "update", "reset")
 CELL_SIGNALS = {"rnn": ("hidden",), "lstm": ("hidden", "cell", "input", "forget", "output"),
                 "gru": ("hidden", "update", "reset")}
 GATES = ("input", "forget", "output", "update", "reset")
+# A language model's reading order, indexed by data.reverse (inspect's document, the export's
+# description file)
+DIRECTIONS = ("left_to_right", "right_to_left")
 INSPECT_FORMATS = ("text", "json", "html")  # inspect, explain
 EXPORT_FORMATS = ("onnx", "torchscript")  # seqcli export: the file written, not a report
 PLOT_METRICS = ("loss", "lr", "val_loss", "val_perplexity", "val_bits", "val_accuracy",

@@ -19,7 +19,9 @@ a gradient scaler, so it is only chosen when asked for.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -136,3 +138,39 @@ def _bf16_supported(device: torch.device) -> bool:
 def _mps_available() -> bool:
     backend = getattr(torch.backends, "mps", None)
     return bool(backend and backend.is_available())
+
+
+@contextlib.contextmanager
+def ieee_fp32() -> Iterator[None]:
+    """fp32 arithmetic as written, without TF32, for results compared across implementations:
+    cuDNN's RNNs run in TF32 by default on Ampere and newer GPUs (a 10-bit mantissa), so a
+    replay of the same weights in fp32 would differ from them by far more than rounding.
+    Matmuls too, should the caller have allowed TF32 there. Restored after."""
+    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
+    with _switched(lambda: cudnn.allow_tf32, lambda v: setattr(cudnn, "allow_tf32", v), False,
+                   getattr(cudnn, "rnn", None)), \
+            _switched(torch.get_float32_matmul_precision, torch.set_float32_matmul_precision,
+                      "highest", matmul):
+        yield
+
+
+@contextlib.contextmanager
+def _switched(get: Callable[[], Any], put: Callable[[Any], None], value: Any,
+              modern: object | None) -> Iterator[None]:
+    """Torch's long-standing switch (`get`/`put`) at `value` for the block; where flags were set
+    through torch's newer per-operation API (>= 2.9: reading the old switch then raises),
+    ``modern.fp32_precision = "ieee"`` instead. Untouched when already so; restored after."""
+    try:
+        old = get()
+    except RuntimeError:
+        old, value = modern.fp32_precision, "ieee"  # type: ignore[union-attr]
+        get, put = (lambda: modern.fp32_precision,  # type: ignore[union-attr]
+                    lambda v: setattr(modern, "fp32_precision", v))
+    if old == value:
+        yield
+        return
+    put(value)
+    try:
+        yield
+    finally:
+        put(old)

@@ -42,3 +42,28 @@ def test_cuda_auto_follows_compute_capability():
     gpu = torch.device("cuda")
     expected = "bf16" if torch.cuda.get_device_capability()[0] >= 8 else "fp32"
     assert device.select_precision("auto", gpu) == expected
+
+
+def test_ieee_fp32_turns_tf32_off_and_restores_every_switch():
+    """cuDNN's RNNs run in TF32 by default: compared passes must not (inspect's self-check)."""
+    torch.set_float32_matmul_precision("high")  # a caller that allowed TF32 in matmuls
+    try:
+        with device.ieee_fp32():
+            assert not torch.backends.cudnn.allow_tf32
+            assert torch.get_float32_matmul_precision() == "highest"
+        assert torch.backends.cudnn.allow_tf32
+        assert torch.get_float32_matmul_precision() == "high"
+    finally:
+        torch.set_float32_matmul_precision("highest")
+    rnn = getattr(torch.backends.cudnn, "rnn", None)
+    if rnn is None or not hasattr(rnn, "fp32_precision"):
+        return  # torch < 2.9: no per-operation switches
+    old = rnn.fp32_precision
+    rnn.fp32_precision, conv = "tf32", torch.backends.cudnn.conv.fp32_precision
+    torch.backends.cudnn.conv.fp32_precision = "ieee"  # the newer API, mixed: old one unreadable
+    try:
+        with device.ieee_fp32():
+            assert rnn.fp32_precision == "ieee"
+        assert rnn.fp32_precision == "tf32"
+    finally:
+        rnn.fp32_precision, torch.backends.cudnn.conv.fp32_precision = old, conv

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.text import Text
 
 from seqcli.api import load
 from seqcli.cli.choices import Device, InspectFormat, Precision, Signal
@@ -15,7 +14,7 @@ from seqcli.cli.common import emit, err_console, locations, out_console
 from seqcli.data.text import read_text
 from seqcli.errors import UsageError
 from seqcli.lm.inspect import Inspection
-from seqcli.lm.inspect_views import colour, html_page, ink, legend, scale_of
+from seqcli.lm.inspect_views import html_page, terminal_view, top_lines
 from seqcli.runs import newest_run
 
 
@@ -59,22 +58,7 @@ def _content(sources: list[Path] | None, text: str | None) -> str:
 
 
 def _print_text(result: Inspection) -> None:
-    plain = "NO_COLOR" in os.environ
-    for name, pairs in result.top.items():
-        err_console.print(f"{name}: " + ", ".join(f"unit {u} (r {r:+.2f})" for u, r in pairs),
-                          highlight=False, markup=False)
-    for u, values in result.units.items():
-        out_console.print(f"\n── layer {result.layer}, {result.signal}, unit {u} ──",
-                          highlight=False, markup=False)
-        if plain:
-            out_console.print("\n".join(f"{t!r}\t{v:+.4f}" for t, v in
-                                        zip(result.tokens, values)), highlight=False,
-                              markup=False)
-            continue
-        scale, line = scale_of(result.signal, values), Text()
-        for token, value in zip(result.tokens, values):
-            background = colour(value, result.signal, scale)
-            line.append(token, style=f"{ink(background)} on rgb{background}")
-        out_console.print(line)
-    if not plain:
-        out_console.print(f"\n{legend(result.signal)}", highlight=False, markup=False)
+    for line in top_lines(result):
+        err_console.print(line, highlight=False, markup=False)
+    for shown in terminal_view(result, plain="NO_COLOR" in os.environ):
+        out_console.print(shown, highlight=False, markup=False)

@@ -4,8 +4,14 @@ hidden state, cell state and gates.
 
 The fused (torch.nn) and scratch forms keep their weights under the same names, so one replay
 serves both, and the replayed hidden states are checked against the model's own pass: what is
-shown is what the model computed. `correlations` ranks units by how closely they follow simple
-properties of the text (seqcli/lm/properties.py): the classic "a cell that tracks quotes".
+shown is what the model computed (both in plain fp32: seqcli/device.py `ieee_fp32`).
+`correlations` ranks units by how closely they follow simple properties of the text
+(seqcli/lm/properties.py): the classic "a cell that tracks quotes".
+
+The text is read as the model was trained to read it (lower-cased when the run lower-cases,
+last token first for a right-to-left model), and every result is given per token of the text
+as written, in its order, with each token's place in it (the tokenizer's offsets), so a word
+or BPE model's tokens show with their spacing.
 """
 
 from __future__ import annotations
@@ -14,22 +20,32 @@ from dataclasses import dataclass
 
 import torch
 
-from seqcli.choices import CELL_SIGNALS
+from seqcli.choices import CELL_SIGNALS, DIRECTIONS
+from seqcli.data.offsets import original_spans
 from seqcli.data.tokenizers import Tokenizer
-from seqcli.device import Placement
-from seqcli.errors import UsageError
-from seqcli.lm.properties import text_properties
+from seqcli.device import Placement, ieee_fp32
+from seqcli.errors import SeqcliError, UsageError
+from seqcli.lm.properties import informative, token_properties
 from seqcli.models.cells import gru_gates, lstm_gates, project_input, rnn_step
 from seqcli.models.language_model import LanguageModel
 
 MAX_TOKENS = 20_000  # one replay holds every signal of every token: keep it a page of text
+ATOL, RTOL = 1e-4, 1e-3  # replay against the model's pass, both in fp32: rounding only
+
+Span = tuple[int, int]
 
 
 @dataclass
 class Trace:
-    tokens: list[str]  # each token's text, in order
+    text: str  # as written
+    spans: list[Span]  # each token's (start, end) in `text`, in text order
     cell: str
-    signals: dict[str, torch.Tensor]  # signal -> [layers, tokens, hidden] on the CPU
+    signals: dict[str, torch.Tensor]  # signal -> [layers, tokens, hidden] on the CPU, text order
+    reverse: bool = False  # read right to left (the model was trained with --reverse)
+
+    @property
+    def tokens(self) -> list[str]:
+        return [self.text[start:end] for start, end in self.spans]
 
     @property
     def num_layers(self) -> int:
@@ -45,24 +61,30 @@ class Trace:
 
 @torch.no_grad()
 def trace(model: LanguageModel, tokenizer: Tokenizer, text: str, cell: str,
-          placement: Placement) -> Trace:
-    """Every signal of every layer for `text`, state carried from zeros."""
-    ids = tokenizer.encode(text)
+          placement: Placement, *, reverse: bool = False, lowercase: bool = False) -> Trace:
+    """Every signal of every layer for `text`, state carried from zeros. A right-to-left model
+    (`reverse`) reads the tokens last first, as it was trained; its signals are put back in
+    text order, so a token's value is the state after reading from the text's end to it."""
+    ids = tokenizer.encode(text.lower() if lowercase else text)
     if not ids:
         raise UsageError("inspect needs some text (it is empty)")
     if len(ids) > MAX_TOKENS:
         raise UsageError(f"the text has {len(ids)} tokens; inspect reads at most {MAX_TOKENS}")
     model.eval()
-    embedded = model.embedding(torch.tensor([ids], device=placement.device)).float()  # [1, T, E]
-    weights = {k: v.float() for k, v in model.recurrent.state_dict().items()}
-    layers, x = [], embedded
-    for layer in range(model.recurrent.num_layers):
-        layers.append(_replay_layer(cell, x, weights, layer))
-        x = layers[-1]["hidden"]
-    _check_against_model(model, embedded, x)
-    names = CELL_SIGNALS[cell]
-    signals = {name: torch.stack([r[name][0] for r in layers]).cpu() for name in names}
-    return Trace([tokenizer.decode([i]) for i in ids], cell, signals)
+    order = torch.tensor([ids[::-1] if reverse else ids], device=placement.device)
+    with ieee_fp32():
+        embedded = model.embedding(order).float()  # [1, T, E]
+        weights = {k: v.float() for k, v in model.recurrent.state_dict().items()}
+        layers, x = [], embedded
+        for layer in range(model.recurrent.num_layers):
+            layers.append(_replay_layer(cell, x, weights, layer))
+            x = layers[-1]["hidden"]
+        _check_against_model(model, embedded, x, cell)
+    signals = {name: torch.stack([r[name][0] for r in layers]).cpu()
+               for name in CELL_SIGNALS[cell]}
+    if reverse:
+        signals = {name: values.flip(1) for name, values in signals.items()}
+    return Trace(text, original_spans(tokenizer, text, lowercase), cell, signals, reverse)
 
 
 def _replay_layer(cell: str, x: torch.Tensor, weights: dict[str, torch.Tensor],
@@ -89,12 +111,15 @@ def _replay_layer(cell: str, x: torch.Tensor, weights: dict[str, torch.Tensor],
 
 
 def _check_against_model(model: LanguageModel, embedded: torch.Tensor,
-                         replayed: torch.Tensor) -> None:
-    """The replay must reproduce the model's own top-layer outputs (it reads the same weights)."""
+                         replayed: torch.Tensor, cell: str) -> None:
+    """The replay must reproduce the model's own top-layer outputs (it reads the same weights):
+    a failure is a one-line error, never values that are not the model's."""
     own, _ = model.recurrent(embedded, None)
-    if not torch.allclose(own.float(), replayed, atol=1e-4, rtol=1e-3):
+    if not torch.allclose(own.float(), replayed, atol=ATOL, rtol=RTOL):
         gap = (own.float() - replayed).abs().max().item()
-        raise RuntimeError(f"the replayed states differ from the model's by {gap:.2e}")
+        raise SeqcliError(f"inspect's replay of the {cell.upper()} equations differs from the "
+                          f"model's own pass by {gap:.2e} (more than {ATOL:g}), so it shows "
+                          f"nothing; please report this with the run's config.json")
 
 
 def correlations(values: torch.Tensor, properties: dict[str, list[float]],
@@ -119,24 +144,35 @@ def correlations(values: torch.Tensor, properties: dict[str, list[float]],
 class Inspection:
     """What `seqcli inspect` shows: some units of one signal of one layer, over the tokens."""
 
-    tokens: list[str]
+    text: str  # as written
+    spans: list[Span]  # each token's (start, end) in `text`
     cell: str
     layer: int  # 1-based, as the user gave it
     signal: str
     units: dict[int, list[float]]  # unit -> one value per token
     top: dict[str, list[tuple[int, float]]]  # property -> [(unit, r)], strongest first
+    direction: str = DIRECTIONS[0]  # the model's reading order (seqcli/choices.py)
+
+    @property
+    def tokens(self) -> list[str]:
+        """Each token as written (a word model's [UNK] is the word it stands for)."""
+        return [self.text[start:end] for start, end in self.spans]
 
     def to_dict(self) -> dict:
         return {"cell": self.cell, "layer": self.layer, "signal": self.signal,
-                "tokens": self.tokens, "units": {str(u): v for u, v in self.units.items()},
+                "direction": self.direction, "text": self.text, "tokens": self.tokens,
+                "spans": [[start, end] for start, end in self.spans],
+                "units": {str(u): v for u, v in self.units.items()},
                 "top": {name: [[u, r] for u, r in pairs] for name, pairs in self.top.items()}}
 
 
 def inspect_text(model: LanguageModel, tokenizer: Tokenizer, cell: str, text: str,
-                 placement: Placement, *, layer: int | None = None, signal: str = "hidden",
+                 placement: Placement, *, reverse: bool = False, lowercase: bool = False,
+                 layer: int | None = None, signal: str = "hidden",
                  units: list[int] | None = None, top: int = 3) -> Inspection:
-    """Trace `text`, then pick the units to show: those asked for, else the `top` units of
-    each property of the text (one list per property, strongest first)."""
+    """Trace `text` (read as the run reads: `reverse`, `lowercase` from its data config), then
+    pick the units to show: those asked for, else the `top` units of each property that varies
+    enough in the text (one list per property, strongest first)."""
     check_signal(cell, signal)
     layers, size = model.recurrent.num_layers, model.recurrent.hidden_size
     layer = layers if layer is None else layer
@@ -147,13 +183,13 @@ def inspect_text(model: LanguageModel, tokenizer: Tokenizer, cell: str, text: st
         raise UsageError(f"--unit must be from 0 to {size - 1} (the layer's units); got {bad[0]}")
     if top < 1:
         raise UsageError(f"--top must be at least 1; got {top}")
-    traced = trace(model, tokenizer, text, cell, placement)
+    traced = trace(model, tokenizer, text, cell, placement, reverse=reverse, lowercase=lowercase)
     values = traced.signals[signal][layer - 1]  # [T, H]
-    ranked = correlations(values, text_properties(traced.tokens), top)
+    ranked = correlations(values, informative(token_properties(text, traced.spans)), top)
     chosen = units or list(dict.fromkeys(u for pairs in ranked.values() for u, _ in pairs[:1]))
     chosen = chosen or [0]
-    return Inspection(traced.tokens, cell, layer, signal,
-                      {u: values[:, u].tolist() for u in chosen}, ranked)
+    return Inspection(text, traced.spans, cell, layer, signal,
+                      {u: values[:, u].tolist() for u in chosen}, ranked, DIRECTIONS[reverse])
 
 
 def check_signal(cell: str, signal: str) -> None:

@@ -1,72 +1,75 @@
-"""Colours and the self-contained HTML page of `seqcli inspect`.
+"""What `seqcli inspect` shows, drawn with the one token-colouring view (seqcli/token_view.py):
+the terminal lines, the self-contained HTML page, and the scale each signal is read on.
 
-Gates live in [0, 1] and get a sequential scale (white to green); hidden states (tanh, in
-[-1, 1]) and cell states (unbounded: scaled by the unit's largest magnitude in the text) get a
-diverging one (blue below zero, white at zero, red above).
+Gates live in [0, 1] and get the sequential scale; hidden states (tanh, in [-1, 1]) and cell
+states (unbounded: scaled by the unit's largest magnitude in the text) the diverging one.
 """
 
 from __future__ import annotations
 
 import html
 
-from seqcli.choices import GATES
+from rich.text import Text
+
+from seqcli.choices import DIRECTIONS, GATES
 from seqcli.lm.inspect import Inspection
+from seqcli.token_view import Scale, aligned, html_text, terminal_text
+from seqcli.token_view import html_page as whole_page
+
+BACKWARD_NOTE = ("the model reads right to left: a token's value is its state after reading "
+                 "from the end of the text back to that token")
 
 
-def scale_of(signal: str, values: list[float]) -> float:
-    """The magnitude that maps to full colour."""
-    if signal in GATES or signal == "hidden":
-        return 1.0
-    return max(1e-6, max(abs(v) for v in values))
-
-
-def colour(value: float, signal: str, scale: float = 1.0) -> tuple[int, int, int]:
-    """RGB background for one value (see the module docstring)."""
+def scale_of(signal: str, values: list[float]) -> Scale:
+    """The scale `values` of `signal` are coloured on (see the module docstring)."""
     if signal in GATES:
-        v = min(1.0, max(0.0, value))
-        return round(255 - 190 * v), round(255 - 90 * v), round(255 - 190 * v)
-    v = min(1.0, max(-1.0, value / scale))
-    fade = round(255 * (1 - abs(v)))
-    return (255, fade, fade) if v >= 0 else (fade, fade, 255)
+        return Scale(1.0, sequential=True, below="0 (closed)", above="1 (open)")
+    if signal == "hidden":
+        return Scale(1.0)
+    return Scale(max(1e-6, max((abs(v) for v in values), default=0.0)), below="-max",
+                 above="+max of the unit")
 
 
-def ink(background: tuple[int, int, int]) -> str:
-    """Black text on light backgrounds, white on dark ones (perceived luminance)."""
-    r, g, b = background
-    return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 140 else "black"
+def top_lines(inspection: Inspection) -> list[str]:
+    """'in_quotes: unit 3 (r +0.91), ...', one line per property that varies in the text."""
+    return [f"{name}: " + ", ".join(f"unit {u} (r {r:+.2f})" for u, r in pairs)
+            for name, pairs in inspection.top.items()]
 
 
-def legend(signal: str) -> str:
-    if signal in GATES:
-        return "white 0 (closed) ... green 1 (open)"
-    limit = "-1 ... +1" if signal == "hidden" else "-max ... +max of the unit"
-    return f"blue {limit.split(' ... ')[0]} ... white 0 ... red {limit.split(' ... ')[1]}"
-
-
-def _span(token: str, background: tuple[int, int, int], value: float) -> str:
-    return (f'<span style="background:rgb{background};color:{ink(background)}" '
-            f'title="{value:.4f}">{html.escape(token)}</span>')
+def terminal_view(inspection: Inspection, plain: bool) -> list[str | Text]:
+    """A heading and the text per unit, coloured; `plain` (NO_COLOR): each token and its value
+    in two columns aligned in terminal cells, so wide characters keep the values in line."""
+    shown: list[str | Text] = []
+    if inspection.direction != DIRECTIONS[0]:
+        shown.append(f"({BACKWARD_NOTE})")
+    for unit, values in inspection.units.items():
+        shown.append(f"\n── layer {inspection.layer}, {inspection.signal}, unit {unit} ──")
+        if plain:
+            shown.append(aligned([(repr(token), f"{value:+.4f}")
+                                  for token, value in zip(inspection.tokens, values)]))
+        else:
+            shown.append(terminal_text(inspection.text, inspection.spans, values,
+                                       scale_of(inspection.signal, values)))
+    if not plain and inspection.units:
+        first = next(iter(inspection.units.values()))
+        shown.append("\n" + scale_of(inspection.signal, first).legend())
+    return shown
 
 
 def html_page(inspection: Inspection, title: str) -> str:
-    """One page, no external assets: a block per unit, the value of each token on hover."""
+    """One page, no external assets: a block per unit, each token's value on hover."""
     blocks = []
     for unit, values in inspection.units.items():
-        scale = scale_of(inspection.signal, values)
-        spans = "".join(_span(token, colour(v, inspection.signal, scale), v)
-                        for token, v in zip(inspection.tokens, values))
-        blocks.append(f"<h2>unit {unit}</h2>\n<pre>{spans}</pre>")
-    top = "".join(f"<li>{html.escape(name)}: " + ", ".join(f"unit {u} (r = {r:+.2f})"
-                                                            for u, r in pairs) + "</li>"
-                  for name, pairs in inspection.top.items())
-    return f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;margin:2em}} pre{{font-size:15px;line-height:1.6;
-white-space:pre-wrap}} span{{padding:1px 0}}</style></head><body>
-<h1>{html.escape(title)}</h1>
-<p>layer {inspection.layer}, signal <b>{inspection.signal}</b> ({inspection.cell}).
-Colours: {html.escape(legend(inspection.signal))}. Hover a token for its value.</p>
-<p>Units that follow properties of this text most closely:</p><ul>{top}</ul>
-{chr(10).join(blocks)}
-</body></html>
-"""
+        text = html_text(inspection.text, inspection.spans, values,
+                         scale_of(inspection.signal, values),
+                         [f"{v:+.4f}" for v in values], mono=True)
+        blocks.append(f"<h2>unit {unit}</h2>\n{text}")
+    top = "".join(f"<li>{html.escape(line)}</li>" for line in top_lines(inspection))
+    first = next(iter(inspection.units.values()), [])
+    backward = f"<p>{BACKWARD_NOTE}.</p>" if inspection.direction != DIRECTIONS[0] else ""
+    intro = (f"<p>layer {inspection.layer}, signal <b>{html.escape(inspection.signal)}</b> "
+             f"({html.escape(inspection.cell)}). Colours: "
+             f"{html.escape(scale_of(inspection.signal, first).legend())}. Hover a token for "
+             f"its value.</p>{backward}\n<p>Units that follow properties of this text most "
+             f"closely:</p><ul>{top or '<li>none: no property varies enough here</li>'}</ul>")
+    return whole_page(title, intro + "\n" + "\n".join(blocks))
