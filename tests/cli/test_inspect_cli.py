@@ -1,4 +1,5 @@
-"""`seqcli inspect` through the CLI: text, json, html, NO_COLOR and the refusals."""
+"""`seqcli inspect` through the CLI: text, json, html, NO_COLOR, word models, right-to-left
+models and the refusals."""
 
 import json
 import re
@@ -6,7 +7,8 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from seqcli.cli import inspect as inspect_cli
+import seqcli
+from seqcli.lm import inspect as inspect_module
 from seqcli.cli.main import app
 
 TEXT = 'He said "come (quickly)" and left.'
@@ -49,4 +51,50 @@ def test_bad_requests_are_one_line(lm, args, message):
     result = CliRunner().invoke(app, ["inspect", *args], env=lm[1])
     assert result.exit_code == 2 and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    assert inspect_cli.inspect.__doc__.startswith("Show what the units")
+
+
+def test_a_word_model_shows_the_text_with_its_spacing(tmp_path):
+    (tmp_path / "text.txt").write_text("the time traveller looked at the machine\n" * 20)
+    env = {"SEQCLI_RUNS": str(tmp_path / "runs")}
+    trained = CliRunner().invoke(app, ["train", "--corpus", str(tmp_path / "text.txt"),
+                                       "--tokenizer", "word", "--hidden", "8", "--embedding",
+                                       "8", "--max-steps", "2", "--format", "json"], env=env)
+    assert trained.exit_code == 0, trained.output
+    shown = CliRunner().invoke(app, ["inspect", "--text", "the time traveller zyzzyva"],
+                               env=env)
+    assert shown.exit_code == 0 and "the time traveller zyzzyva" in shown.stdout
+    assert "in_brackets" not in shown.stderr  # [UNK] is the word it stands for
+
+
+def test_a_right_to_left_model_is_read_right_to_left_and_never_the_default(tmp_path):
+    """--pretrain-minutes leaves the backward LM newest: inspect must neither pick it by
+    default nor read it left to right."""
+    settings = dict(corpus=str(tmp_path / "text.txt"), hidden_size=8, embedding_size=8,
+                    num_layers=1, max_steps=2, runs=tmp_path / "runs")
+    (tmp_path / "text.txt").write_text((TEXT + "\n") * 20)
+    forward = seqcli.train(**settings)
+    backward = seqcli.train(reverse=True, **settings)
+    env = {"SEQCLI_RUNS": str(tmp_path / "runs")}
+    bare = json.loads(CliRunner().invoke(app, ["inspect", "--text", TEXT, "--format", "json"],
+                                         env=env).stdout)
+    assert bare["run_dir"] == str(forward.path) and bare["direction"] == "left_to_right"
+    named = CliRunner().invoke(app, ["inspect", "--text", TEXT, "--model", str(backward.path),
+                                     "--unit", "2", "--format", "json"], env=env)
+    assert json.loads(named.stdout)["direction"] == "right_to_left"
+    assert json.loads(named.stdout)["units"]["2"] == backward.inspect(TEXT, units=[2]).units[2]
+    text = CliRunner().invoke(app, ["inspect", "--text", TEXT, "--model", str(backward.path)],
+                              env=env)
+    assert text.exit_code == 0 and "reads right to left" in text.stdout
+
+
+def test_a_failed_self_check_is_one_line_not_a_bug_report(lm, monkeypatch):
+    own = inspect_module._replay_layer
+
+    def off(*args):
+        replayed = own(*args)
+        return {**replayed, "hidden": replayed["hidden"] + 1e-2}
+
+    monkeypatch.setattr(inspect_module, "_replay_layer", off)
+    result = CliRunner().invoke(app, ["inspect", "--text", "He"], env=lm[1])
+    assert result.exit_code == 1 and "differs from the model's own pass by 1" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "bug" not in result.stderr

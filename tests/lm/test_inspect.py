@@ -6,7 +6,7 @@ import torch
 from seqcli.config import default_config, with_overrides
 from seqcli.data.tokenizers import train_tokenizer
 from seqcli.device import place
-from seqcli.errors import UsageError
+from seqcli.errors import SeqcliError, UsageError
 from seqcli.lm.inspect import correlations, inspect_text, trace
 from seqcli.models.builder import build_model
 
@@ -74,3 +74,70 @@ def test_choices_of_layer_unit_and_signal_are_checked():
             inspect_text(model, tok, "gru", TEXT, CPU, **kwargs)
     with pytest.raises(UsageError, match="empty"):
         inspect_text(model, tok, "gru", "", CPU)
+
+
+def lm_for(kind, text, **fields):
+    torch.manual_seed(0)
+    tok = train_tokenizer(kind, [text], vocab_size=300, lowercase=fields.get("lowercase", False))
+    overrides = {("model", "hidden_size"): 12, ("data", "tokenizer"): kind}
+    overrides.update({("data", name): value for name, value in fields.items()})
+    config = with_overrides(default_config("lm"), overrides)
+    return build_model(config, tok.vocab_size).eval(), tok
+
+
+@pytest.mark.parametrize("kind", ["word", "bpe"])
+def test_word_and_bpe_tokens_keep_their_spacing_and_unknown_words_are_words(kind):
+    """Decoded one by one, a word model's tokens read "thetimetraveller", and its [UNK] was
+    taken for a bracket (in_brackets r +0.75 on a text without one)."""
+    model, tok = lm_for(kind, "the time traveller looked at the machine\n" * 3)
+    text = "the time traveller zyzzyva looked\nat the machine"
+    result = inspect_text(model, tok, "lstm", text, CPU)
+    assert result.text == text and len(result.tokens) == len(tok.encode(text))
+    assert all(text[s:e] == t for (s, e), t in zip(result.spans, result.tokens))
+    assert "zyzzyva" in "".join(result.tokens) and "[UNK]" not in "".join(result.tokens)
+    assert "line_position" in result.top  # no brackets, quotes or second line here; and a
+    assert set(result.top) <= {"line_position", "word_start"}  # word model's every token is a word
+
+
+def test_a_one_line_text_reports_no_line_starts():
+    model, tok = model_for("lstm", "fused")
+    result = inspect_text(model, tok, "lstm", 'He said "come (quickly)" and left.', CPU)
+    assert "after_newline" not in result.top and "in_quotes" in result.top
+
+
+def test_a_right_to_left_model_reads_the_text_last_token_first():
+    model, tok = model_for("gru", "fused")
+    ids = tok.encode(TEXT)
+    with torch.no_grad():
+        out, _ = model.recurrent(model.embedding(torch.tensor([ids[::-1]])), None)
+    result = inspect_text(model, tok, "gru", TEXT, CPU, reverse=True, units=[0, 5])
+    assert result.direction == "right_to_left" and result.tokens == list(TEXT)
+    expected = out[0].flip(0)  # back in text order
+    assert torch.allclose(torch.tensor(result.units[5]), expected[:, 5], atol=1e-5)
+    assert inspect_text(model, tok, "gru", TEXT, CPU).direction == "left_to_right"
+
+
+def test_a_lower_casing_run_reads_lower_case_and_shows_the_text_as_written():
+    model, tok = lm_for("char", "i said hello\n", lowercase=True)
+    text = "İ SAID HELLO"
+    result = inspect_text(model, tok, "lstm", text, CPU, lowercase=True, units=[0])
+    assert result.text == text and result.tokens[-5:] == list("HELLO")
+    assert len(result.units[0]) == len(text.lower())  # 'İ' is two characters lower-cased
+
+
+def test_a_failed_self_check_is_one_line_and_runs_without_tf32(monkeypatch):
+    model, tok = model_for("lstm", "fused")
+    own = model.recurrent.forward
+    seen = []
+
+    def off_by_a_little(x, state):
+        seen.append(torch.backends.cudnn.allow_tf32)
+        out, new = own(x, state)
+        return out + 1e-2, new
+
+    monkeypatch.setattr(model.recurrent, "forward", off_by_a_little)
+    with pytest.raises(SeqcliError, match="differs from the model's own pass by 1.00e-02") as err:
+        inspect_text(model, tok, "lstm", TEXT, CPU)
+    assert "\n" not in str(err.value) and not isinstance(err.value, RuntimeError)
+    assert seen == [False]  # cuDNN's TF32 (on by default) is off for the compared pass
+    assert torch.backends.cudnn.allow_tf32  # and back on after
