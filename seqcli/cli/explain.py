@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.text import Text
 
 from seqcli.api import load
 from seqcli.classify.explain import Explanation
-from seqcli.classify.explain_views import attribution_colour, html_page, largest_score, pieces
+from seqcli.classify.explain_views import html_page, terminal_view
 from seqcli.cli.choices import Device, ExplainFormat, Precision
 from seqcli.cli.common import emit, locations, out_console
 from seqcli.data.inputs import STDIN, check_sources, iter_inputs
@@ -56,15 +55,5 @@ def _read(texts: list[str]) -> list[str]:
 
 
 def _print(result: Explanation, plain: bool) -> None:
-    out_console.print(f"{result.label} {result.probability:.3f}   (scores toward "
-                      f"{result.target}; gap {result.delta:.3g})", highlight=False, markup=False)
-    if plain:
-        out_console.print("\n".join(f"{t['token']!r}\t{t['score']:+.4f}" for t in result.tokens),
-                          highlight=False, markup=False)
-        return
-    largest, line = largest_score(result), Text()
-    for piece, token in pieces(result):
-        style = None if token is None else \
-            f"black on rgb{attribution_colour(token['score'], largest)}"
-        line.append(piece, style=style)
-    out_console.print(line)
+    for shown in terminal_view(result, plain):
+        out_console.print(shown, highlight=False, markup=False)

@@ -6,7 +6,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from seqcli.cli import explain as explain_cli
+import seqcli
 from seqcli.cli.main import app
 from tests.conftest import write_reviews
 
@@ -50,7 +50,19 @@ def test_refusals_are_one_line(classifier, tiny_corpus, tmp_path):
     wrong = CliRunner().invoke(app, ["explain", "x", "--model",
                                      str(next((tmp_path / "runs").iterdir()))], env=env)
     assert wrong.exit_code == 2 and "needs a classifier run" in wrong.stderr
-    assert explain_cli.explain.__doc__.startswith("Score each token")
+    assert len(wrong.stderr.strip().splitlines()) == 1
+
+
+def written_run(root):
+    return next((root / "runs").iterdir())
+
+
+def test_the_text_view_keeps_the_text_as_written(classifier):
+    root, env = classifier
+    shown = CliRunner().invoke(app, ["explain", "A  Wonderful film"], env=env)
+    assert shown.exit_code == 0 and "A  Wonderful film" in shown.stdout  # case, spacing kept
+    run = seqcli.load(written_run(root), device="cpu", precision="fp32")
+    assert shown.stdout.startswith(run.classify("A  Wonderful film")[0].label + " ")
 
 
 def test_html_page_is_self_contained_with_scores_on_hover(classifier, tmp_path):
@@ -67,6 +79,9 @@ def test_html_page_is_self_contained_with_scores_on_hover(classifier, tmp_path):
     doc = CliRunner().invoke(app, ["explain", "a wonderful film", "--format", "json", "--out",
                                    str(tmp_path / "why.json")], env=env)
     assert doc.exit_code == 0
-    assert json.loads((tmp_path / "why.json").read_text())["explanations"][0]["label"]
+    written = json.loads((tmp_path / "why.json").read_text())["explanations"][0]
+    run = seqcli.load(written_run(root), device="cpu", precision="fp32")
+    assert written["label"] == run.classify("a wonderful film")[0].label
+    assert [t["token"] for t in written["tokens"]] == ["a", "wonderful", "film"]
     text_out = CliRunner().invoke(app, ["explain", "x", "--out", str(tmp_path / "t")], env=env)
     assert text_out.exit_code == 2 and "add --format json or html" in text_out.stderr
