@@ -5,8 +5,9 @@ folder holds the run's own tokenizer file (ours for characters, {"kind": "char",
 with id = 2 + position; the `tokenizers` library's file for word and BPE, which
 ``tokenizers.Tokenizer.from_file`` loads) and one JSON document describing the graph: task,
 labels, cell and shape, input and output names, dtypes and shapes (strings are dynamic axes),
-the state a language model carries, pad and unknown ids, lowercasing, truncation, the subword
-and wide n-gram recipes, the verification and the versions that wrote it.
+the state a language model carries and its reading direction (a ``--reverse`` model reads
+right to left), pad and unknown ids, lowercasing, truncation, the subword and wide n-gram
+recipes, the verification and the versions that wrote it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import torch
 
+from seqcli.choices import DIRECTIONS
 from seqcli.classify.subwords import MAX_N, MAX_NGRAMS, MIN_N
 from seqcli.classify.wide import SEPARATOR
 from seqcli.data.tokenizers import PAD_ID, UNK_ID
@@ -34,6 +36,8 @@ WIDE_RECIPE = (f"per text: its tokens' strings as the tokenizer reads them (lowe
                f"{SEPARATOR!r}, likewise; bucket = crc32(utf-8 bytes) % (buckets - 1) + 1; "
                f"padded with 0 to the text with most (an empty text has none) "
                f"(seqcli/classify/wide.py)")
+BACKWARD_USAGE = ("; this model reads right to left (trained with --reverse): feed a text's ids "
+                  "last first, and what it samples is the text before them, nearest first")
 
 
 def sidecar_path(model_file: Path) -> Path:
@@ -77,11 +81,13 @@ def _tensor(spec: GraphSpec, name: str) -> dict[str, Any]:
 def _task_fields(run: LoadedRun, spec: GraphSpec) -> dict[str, Any]:
     if run.task == "lm":
         states = [n for n in spec.inputs if n != "ids"]
+        backward = run.config.data.reverse
         return {"state": [{"input": name, "output": out, "shape": list(spec.shapes[name])}
                           for name, out in zip(states, spec.outputs[1:])],
-                "never_sample": [PAD_ID, UNK_ID],
+                "never_sample": [PAD_ID, UNK_ID], "direction": DIRECTIONS[backward],
                 "usage": "prime once (ids [1, T], zero states), then feed one token [1, 1] "
-                         "per step with the states returned; sample from logits[:, -1]"}
+                         "per step with the states returned; sample from logits[:, -1]"
+                         + (BACKWARD_USAGE if backward else "")}
     m = run.config.model
     subwords = None if not m.subwords else {
         "buckets": m.subwords, "input": "ngrams", "min_n": MIN_N, "max_n": MAX_N,

@@ -22,7 +22,7 @@ LABELS = ["negative", "positive"]
 def make_run(folder: Path, task: str = "lm", *, cell: str = "lstm", layers: int = 1,
              bidirectional: bool = False, impl: str = "fused", tokenizer: str | None = None,
              subwords: int = 0, pooling: str = "max", seed: int = 0, hidden: int = 12,
-             tied: bool = False, wide: int = 0) -> LoadedRun:
+             tied: bool = False, wide: int = 0, reverse: bool = False) -> LoadedRun:
     """A run directory (config.json, tokenizer.json) and its LoadedRun with random weights;
     `tied` shares the LM's embedding and decoder (the embedding is then `hidden` wide)."""
     torch.manual_seed(seed)
@@ -32,6 +32,8 @@ def make_run(folder: Path, task: str = "lm", *, cell: str = "lstm", layers: int 
                  ("model", "embedding_size"): hidden if tied else 8,
                  ("model", "tie_weights"): tied, ("model", "impl"): impl,
                  ("data", "tokenizer"): kind}
+    if reverse:
+        overrides[("data", "reverse")] = True
     if task == "classify":
         overrides |= {("model", "bidirectional"): bidirectional, ("model", "pooling"): pooling,
                       ("model", "subwords"): subwords, ("model", "wide"): wide}

@@ -6,7 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
 from seqcli.classify.predict import predict
 from seqcli.export.exporter import export_run
@@ -38,6 +40,24 @@ def test_readme_snippet_generates_from_an_exported_language_model(run_factory, t
     code = code.replace("runs/lm-20261201-101500/export", str(run.path / "export"))
     printed = run_python(["-c", code], tmp_path)
     assert printed.startswith("the time traveller") and len(printed.strip()) > 40
+
+
+def test_readme_snippet_feeds_a_right_to_left_model_backwards(run_factory, tmp_path):
+    """The loop's first logits equal the model's own on the reversed prime, and what it
+    samples is printed before the prime."""
+    run = run_factory("lm", cell="gru", reverse=True)
+    export_run(run, fmt="onnx")
+    code = readme_snippet().replace("runs/lm-20261201-101500/export", str(run.path / "export"))
+    code = code.replace("for _ in range(200):", "for step in range(200):")
+    code = code.replace("    logits, *new = session.run(None, {\"ids\": ids, **state})\n",
+                        "    logits, *new = session.run(None, {\"ids\": ids, **state})\n"
+                        "    if step == 0: np.save('first.npy', logits[0, -1])\n")
+    printed = run_python(["-c", code], tmp_path)
+    assert printed.rstrip("\n").endswith("the time traveller") and len(printed.strip()) > 40
+    ids = torch.tensor([run.tokenizer.encode("the time traveller")[::-1]])
+    with torch.no_grad():
+        expected = run.model(ids, None)[0][0, -1]
+    assert np.allclose(np.load(tmp_path / "first.npy"), expected.numpy(), atol=1e-4)
 
 
 @pytest.mark.parametrize("features", [dict(subwords=64), dict(wide=128),

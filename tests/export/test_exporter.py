@@ -92,9 +92,17 @@ def test_sidecar_of_a_language_model(run_factory, tmp_path):
                              {"input": "c0", "output": "cn", "shape": [2, "batch", 12]}]
     assert meta["tokenizer"] == {"file": "tokenizer.json", "kind": "char", "pad_id": 0,
                                  "unk_id": 1, "lowercase": False}
+    assert meta["direction"] == "left_to_right" and "right to left" not in meta["usage"]
     assert meta["verified"]["atol"] == 1e-4 and meta["verified"]["max_abs_error"] < 1e-5
     assert len(meta["verified"]["cases"]) == 12 and meta["seqcli_version"]
     assert (tmp_path / "tokenizer.json").read_bytes() == (run.path / "tokenizer.json").read_bytes()
+
+
+def test_sidecar_says_a_language_model_reads_right_to_left(run_factory, tmp_path):
+    export_run(run_factory("lm", cell="gru", reverse=True), tmp_path / "back.onnx")
+    meta = json.loads((tmp_path / "back.onnx.json").read_text())
+    assert meta["direction"] == "right_to_left"
+    assert "reads right to left" in meta["usage"] and "last first" in meta["usage"]
 
 
 def test_sidecar_of_a_classifier(run_factory, tmp_path):

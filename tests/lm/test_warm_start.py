@@ -85,6 +85,21 @@ def test_reverse_is_for_language_models_and_they_do_not_generate(source, tmp_pat
         run.generate("the")
 
 
+def test_a_newer_right_to_left_model_is_not_what_bare_commands_use(source, tmp_path):
+    """--pretrain-minutes on a bidirectional classifier leaves the backward LM newest: a bare
+    `seqcli generate` must not refuse with a --reverse message the user never asked for."""
+    shape = dict(corpus=str(source / "a.txt"), hidden_size=8, embedding_size=6, num_layers=1,
+                 seq_len=8, batch_size=4, max_steps=2, eval_every=2, runs=tmp_path / "runs")
+    forward = seqcli.train(**shape)
+    seqcli.train(reverse=True, **shape)
+    env = {"SEQCLI_RUNS": str(tmp_path / "runs")}
+    gen = CliRunner().invoke(app, ["generate", "--length", "5", "--format", "json"], env=env)
+    assert gen.exit_code == 0, gen.output
+    assert json.loads(gen.stdout)["run_dir"] == str(forward.path)
+    scored = CliRunner().invoke(app, ["evaluate", "--format", "json"], env=env)
+    assert json.loads(scored.stdout)["run_dir"] == str(forward.path)
+
+
 def test_a_frozen_embedding_stays_and_the_run_resumes_exactly(source, tmp_path):
     settings = dict(corpus=str(source / "b.txt"), init_from=str(source / "lm"), reverse=True,
                     freeze_embedding=True, seq_len=8, batch_size=4, eval_every=2,
