@@ -4,6 +4,7 @@ import json
 import re
 
 import pytest
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 import seqcli
@@ -85,3 +86,25 @@ def test_html_page_is_self_contained_with_scores_on_hover(classifier, tmp_path):
     assert [t["token"] for t in written["tokens"]] == ["a", "wonderful", "film"]
     text_out = CliRunner().invoke(app, ["explain", "x", "--out", str(tmp_path / "t")], env=env)
     assert text_out.exit_code == 2 and "add --format json or html" in text_out.stderr
+
+
+def test_chinese_reviews_are_explained_character_by_character(tmp_path):
+    rows = [("这家店很好吃，下次还来", "positive"), ("太难吃了，再也不来", "negative"),
+            ("送餐很快，味道不错", "positive"), ("送得太慢，菜都凉了", "negative")] * 12
+    (tmp_path / "zh.csv").write_text("text,label\n" + "".join(f"{t},{l}\n" for t, l in rows),
+                                     encoding="utf-8")
+    env = {"SEQCLI_RUNS": str(tmp_path / "runs")}
+    trained = CliRunner().invoke(app, ["train", "--task", "classify", "--corpus",
+                                       str(tmp_path / "zh.csv"), "--tokenizer", "char",
+                                       "--hidden", "8", "--embedding", "8", "--max-steps", "4",
+                                       "--format", "json"], env=env)
+    assert trained.exit_code == 0, trained.output
+    text = "味道很好，送餐很快"
+    doc = json.loads(CliRunner().invoke(app, ["explain", text, "--format", "json"],
+                                        env=env).stdout)["explanations"][0]
+    assert [t["token"] for t in doc["tokens"]] == list(text)
+    plain = CliRunner().invoke(app, ["explain", text], env={**env, "NO_COLOR": "1"})
+    rows = plain.stdout.splitlines()[1:]
+    assert len(rows) == len(text) and len({cell_len(r[:r.rindex(" ") + 1]) for r in rows}) == 1
+    page = CliRunner().invoke(app, ["explain", text, "--format", "html"], env=env).stdout
+    assert page.count('lang="zh"') == 1 and page.count("<span") == len(text)

@@ -1,10 +1,12 @@
 """`seqcli inspect` through the CLI: text, json, html, NO_COLOR, word models, right-to-left
 models and the refusals."""
 
+import html
 import json
 import re
 
 import pytest
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 import seqcli
@@ -98,3 +100,25 @@ def test_a_failed_self_check_is_one_line_not_a_bug_report(lm, monkeypatch):
     result = CliRunner().invoke(app, ["inspect", "--text", "He"], env=lm[1])
     assert result.exit_code == 1 and "differs from the model's own pass by 1" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "bug" not in result.stderr
+
+
+CHINESE = "他说：“明天（也许）会下雨。”\n我们都笑了，然后回家。\n"
+
+
+def test_chinese_text_aligns_in_columns_and_gets_a_chinese_page(tmp_path):
+    (tmp_path / "zh.txt").write_text(CHINESE * 30, encoding="utf-8")
+    env = {"SEQCLI_RUNS": str(tmp_path / "runs")}
+    trained = CliRunner().invoke(app, ["train", "--corpus", str(tmp_path / "zh.txt"), "--hidden",
+                                       "8", "--embedding", "8", "--max-steps", "2", "--format",
+                                       "json"], env=env)
+    assert trained.exit_code == 0, trained.output
+    doc = json.loads(CliRunner().invoke(app, ["inspect", "--text", CHINESE, "--format", "json"],
+                                        env=env).stdout)
+    assert doc["tokens"] == list(CHINESE) and "word_start" in doc["top"]
+    plain = CliRunner().invoke(app, ["inspect", "--text", "明天会下雨 ok", "--unit", "1"],
+                               env={**env, "NO_COLOR": "1"})
+    rows = [line for line in plain.stdout.splitlines() if line.startswith("'")]
+    assert len(rows) == 8 and len({cell_len(r[:r.rindex(" ") + 1]) for r in rows}) == 1
+    page = CliRunner().invoke(app, ["inspect", "--text", CHINESE, "--format", "html"], env=env)
+    block = re.search(r'<div class="text mono" lang="zh">(.*?)</div>', page.stdout, re.S)
+    assert html.unescape(re.sub(r"<[^>]+>", "", block.group(1))) == CHINESE

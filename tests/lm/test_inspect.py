@@ -141,3 +141,22 @@ def test_a_failed_self_check_is_one_line_and_runs_without_tf32(monkeypatch):
     assert "\n" not in str(err.value) and not isinstance(err.value, RuntimeError)
     assert seen == [False]  # cuDNN's TF32 (on by default) is off for the compared pass
     assert torch.backends.cudnn.allow_tf32  # and back on after
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_the_self_check_holds_on_cuda_where_cudnn_defaults_to_tf32(cell):
+    """cuDNN runs RNNs in TF32 unless told otherwise; the replay runs in fp32. A wide layer
+    over a long text makes TF32's error (about 1e-3) far exceed the check's 1e-4."""
+    torch.manual_seed(0)
+    text = (TEXT + " ") * 60
+    tok = train_tokenizer("char", [text])
+    config = with_overrides(default_config("lm"), {("model", "cell"): cell,
+                                                   ("model", "hidden_size"): 512,
+                                                   ("model", "embedding_size"): 256,
+                                                   ("model", "num_layers"): 2})
+    gpu = place("cuda", "fp32")
+    model = build_model(config, tok.vocab_size).to(gpu.device).eval()
+    assert torch.backends.cudnn.allow_tf32  # torch's default, which the check must survive
+    result = inspect_text(model, tok, cell, text, gpu, units=[0])
+    assert len(result.units[0]) == len(text) and torch.backends.cudnn.allow_tf32

@@ -20,7 +20,7 @@ def test_quotes_brackets_columns_words_and_lines():
     assert show(values, "in_quotes") == "000111111100" + "00"
     assert show(values, "in_brackets") == "000000111000" + "00"
     assert show(values, "word_start") == "100010010001" + "01"
-    assert show(values, "after_newline") == "000000000000" + "01"  # the text's start is no line break
+    assert show(values, "after_newline") == "000000000000" + "01"  # the start is no break
     assert values["line_position"][:3] == [0, 1, 2] and values["line_position"][-1] == 0
 
 
