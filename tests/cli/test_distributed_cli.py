@@ -97,12 +97,22 @@ def test_torchrun_runs_the_same_ranks(files, tmp_path):
 
 
 def test_resume_under_another_world_size_continues_the_same_streams(files, tmp_path):
-    args = ["--corpus", files / "text.txt", *LM, "--eval-every", 3]
+    """Two ranks for 3 steps, then one process to 5: the same weights and carried state of
+    all 8 streams as one process that ran the 5 steps unbroken (dropout off, a constant
+    rate, so nothing but the streams and positions it continues with could differ)."""
+    args = ["--corpus", files / "text.txt", *LM, "--eval-every", 3, "--schedule", "constant",
+            "--warmup-steps", 0]
     first = seqcli(*args, "--max-steps", 3, "--out", tmp_path / "run", nproc=2)
     assert first.returncode == 0, first.stderr
     alone = seqcli("--resume", tmp_path / "run", "--max-steps", 5, "--format", "json")
-    assert alone.returncode == 0, alone.stderr
+    straight = seqcli(*args, "--max-steps", 5, "--out", tmp_path / "straight")
+    assert alone.returncode == 0 and straight.returncode == 0, alone.stderr + straight.stderr
     assert json.loads(alone.stdout)["steps"] == 5
+    assert_same_weights(tmp_path / "run", tmp_path / "straight", atol=1e-5)
+    resumed, unbroken = weights(tmp_path / "run"), weights(tmp_path / "straight")
+    assert resumed["progress"]["batch"] == unbroken["progress"]["batch"] == 5
+    for a, b in zip(resumed["carried_state"], unbroken["carried_state"]):
+        assert a.shape[1] == 8 and torch.allclose(a, b, atol=1e-5)
     meta = json.loads((tmp_path / "run" / "config.json").read_text())["meta"]
     assert meta["world_size"] == 1  # what it last ran with
 
