@@ -16,15 +16,15 @@ with untrained weights: speed does not depend on what the weights learned. Measu
 - classification: texts per second on batches of --batch texts of 15-25 tokens with subword
   n-grams, PyTorch (`predict`'s call) against onnxruntime and TorchScript.
 
-Candidates are interleaved: each round runs every candidate once, in rotating order, and the
-median round is reported, so a busy machine slows all of them alike. onnxruntime gets as many
+Candidates are interleaved by seqcli bench's own timing (seqcli/bench/timing.py): each round
+runs every candidate once, in rotating order, and the median round is reported, so a busy
+machine slows all of them alike. onnxruntime gets as many
 intra-op threads as torch. `--quick` is a smoke run of tiny shapes (tests/bench). Prints one
 JSON document.
 """
 
 import argparse
 import json
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -33,6 +33,7 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
+from seqcli.bench.timing import Candidate, interleave
 from seqcli.config import default_config, with_overrides
 from seqcli.data.tokenizers import CharTokenizer, train_tokenizer
 from seqcli.device import place
@@ -67,17 +68,14 @@ def timed_export(run: LoadedRun, path: Path) -> dict:
             "max_abs_error": report["verified"]["max_abs_error"]}
 
 
-def interleave(candidates: dict, rounds: int) -> dict:
-    """{name: median seconds of one call}, rotating the order every round."""
-    names, times = list(candidates), {name: [] for name in candidates}
-    for name in names:  # warm-up, untimed
-        candidates[name]()
-    for r in range(rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:
-            start = time.perf_counter()
-            candidates[name]()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+def median_seconds(candidates: dict, rounds: int, items: int) -> dict:
+    """{name: seconds per item in the median round}; each call does `items` (tokens, texts)."""
+    def counted(call):
+        return lambda: (call(), items)[1]
+
+    timed = [Candidate(name, counted(call)) for name, call in candidates.items()]
+    tallies = interleave(timed, rounds=rounds, repeats=1, warmup=1)
+    return {name: tally.median_item_seconds for name, tally in tallies.items()}
 
 
 def session(path: Path, threads: int) -> ort.InferenceSession:
@@ -138,13 +136,15 @@ def measure(task: str, args, folder: Path) -> dict:
     exports = {fmt: timed_export(run, path) for fmt, path in files.items()}
     threads = torch.get_num_threads()
     if task == "lm":
-        seconds = interleave(generation(run, files, args.tokens, threads), args.rounds)
-        speed = {name: round(s / args.tokens * 1e3, 4) for name, s in seconds.items()}
+        seconds = median_seconds(generation(run, files, args.tokens, threads), args.rounds,
+                                 args.tokens)
+        speed = {name: round(s * 1e3, 4) for name, s in seconds.items()}
         unit = "ms_per_token"
     else:
         with torch.no_grad():
-            seconds = interleave(classification(run, files, args.batch, threads), args.rounds)
-        speed = {name: round(args.batch / s, 1) for name, s in seconds.items()}
+            seconds = median_seconds(classification(run, files, args.batch, threads),
+                                     args.rounds, args.batch)
+        speed = {name: round(1 / s, 1) for name, s in seconds.items()}
         unit = "texts_per_second"
     m = run.config.model
     faster = {f"{name} / pytorch": round((speed["pytorch"] / value) if task == "lm"

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from _plan import DRY_RUN_HELP, corpus_option, local_corpus, print_plan, seqcli_command
 
+from seqcli.bench.timing import machine_info
 from seqcli.training.curves import read_metrics, series
 
 RECIPES = {
@@ -47,16 +47,8 @@ RECIPES = {
 
 
 def machine() -> dict:
-    import torch
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            cpu = next(l.split(":", 1)[1].strip() for l in handle if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__,
-            "threads": torch.get_num_threads()}
+    """seqcli bench's description of the machine (and "cores", as reports before it had)."""
+    return {"cores": os.cpu_count(), **machine_info()}
 
 
 def train_command(name: str, extra: list[str], out: str) -> list[str]:

@@ -5,7 +5,9 @@ textbook way, interleaved in one process (``timing.py``) so that a noisy machine
 honest ratios: ``train.py`` (training tokens/s against d2l's loops, ``references.py``),
 ``generate.py`` (sampling with the state carried against re-running the prefix) and
 ``classify.py`` (length-bucketed, length-exact prediction against padded batches in input
-order).
+order). The scripts in benchmarks/ time and compare with the same two modules: ``timing.py``
+(interleaving, the machine's description) and ``references.py`` (every reference model,
+including the plain PyTorch loop of benchmarks/reference_lm.py).
 ``data.py`` finds the corpora locally or builds seeded stand-ins. Benchmarks report; tests
 only check the shape of the reports.
 """

@@ -9,13 +9,18 @@ ways, and these are faithful, self-contained re-creations of both:
 * ``ConciseLM`` (``reference-nn-lstm``): one-hot inputs into ``nn.LSTM`` (time-major, as d2l),
   a ``nn.Linear`` head, SGD, the same clipping, always fp32.
 
-Both carry the state across windows, detached, as d2l's sequential iterator does. They are
-benchmarks' baselines, not part of seqcli's models.
+Both carry the state across windows, detached, as d2l's sequential iterator does. The third
+reference is the plain PyTorch loop a `seqcli train` default must beat (issue 13, run by
+benchmarks/reference_lm.py): ``ConciseLM`` over a learned embedding with dropout, AdamW at a
+constant rate (``plain_reference``). They are benchmarks' baselines, not part of seqcli's
+models, and this is their one home.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -96,18 +101,29 @@ class ScratchLM(nn.Module):
 
 
 class ConciseLM(nn.Module):
-    """d2l's concise RNNLM: one-hot [T, B, V] into torch.nn's RNN/GRU/LSTM, a Linear head."""
+    """d2l's concise RNNLM: one-hot [T, B, V] into torch.nn's RNN/GRU/LSTM, a Linear head.
 
-    def __init__(self, cell: str, vocab_size: int, hidden_size: int, num_layers: int = 1):
+    With `embedding_size` it reads a learned embedding instead of one-hot vectors, and with
+    `dropout` it drops between the layers and on the output: the plain reference's model.
+    """
+
+    def __init__(self, cell: str, vocab_size: int, hidden_size: int, num_layers: int = 1, *,
+                 embedding_size: int | None = None, dropout: float = 0.0):
         super().__init__()
         self.vocab_size = vocab_size
+        # created before the layers, so a seed gives the plain reference its old weights
+        self.embedding = nn.Embedding(vocab_size, embedding_size) if embedding_size else None
         kind = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell]
-        self.rnn = kind(vocab_size, hidden_size, num_layers)
+        self.rnn = kind(embedding_size or vocab_size, hidden_size, num_layers,
+                        dropout=dropout if num_layers > 1 else 0.0)
+        self.drop = nn.Dropout(dropout)
         self.linear = nn.Linear(hidden_size, vocab_size)
 
     def forward(self, X: Tensor, state=None):
-        outputs, state = self.rnn(F.one_hot(X.T, self.vocab_size).float(), state)
-        return self.linear(outputs).swapaxes(0, 1), state
+        inputs = self.embedding(X.T) if self.embedding is not None \
+            else F.one_hot(X.T, self.vocab_size).float()
+        outputs, state = self.rnn(inputs, state)
+        return self.linear(self.drop(outputs)).swapaxes(0, 1), state
 
 
 def clip_gradients(params: list[nn.Parameter], grad_clip_val: float) -> None:
@@ -144,3 +160,51 @@ def d2l_train_step(model: nn.Module, lr: float = 1.0,
         return Y.numel()
 
     return step
+
+
+def rows(ids: Tensor, batch: int) -> Tensor:
+    """[N] -> [batch, N // batch]: each row a contiguous stretch of the text (seqcli's layout)."""
+    n = ids.numel() // batch
+    return ids[: n * batch].view(batch, n)
+
+
+def plain_reference(train: Tensor, val: Tensor, vocab_size: int, *, seconds: float,
+                    batch: int = 32, seq_len: int = 128, seed: int = 1234) -> dict[str, Any]:
+    """The plain PyTorch loop a `seqcli train` default must beat, trained for `seconds`.
+
+    A 2x256 LSTM over a 256-wide embedding, dropout 0.2 between the layers and on the output,
+    AdamW 3e-3 at a constant rate, global-norm clipping at 1, `batch` rows read sequentially
+    in windows of `seq_len` with the state carried, fp32; evaluated once at the end on `val`.
+    Returns the steps taken and the held-out loss in nats per token.
+    """
+    torch.manual_seed(seed)
+    model = ConciseLM("lstm", vocab_size, 256, 2, embedding_size=256, dropout=0.2)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
+    train, val = rows(train, batch), rows(val, batch)
+    start, steps, state, pos = time.perf_counter(), 0, None, 0
+    while time.perf_counter() - start < seconds:
+        if pos + seq_len + 1 > train.shape[1]:
+            pos, state = 0, None
+        x, y = train[:, pos:pos + seq_len], train[:, pos + 1:pos + seq_len + 1]
+        pos += seq_len
+        logits, state = model(x, _detach(state))
+        loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        steps += 1
+    return {"steps": steps, "val_loss": held_out_loss(model, val, seq_len)}
+
+
+@torch.no_grad()
+def held_out_loss(model: nn.Module, val: Tensor, seq_len: int) -> float:
+    """Mean cross-entropy over every next token of `val` [batch, N], state carried."""
+    model.eval()
+    total, count, state = 0.0, 0, None
+    for i in range(0, val.shape[1] - 1, seq_len):
+        y = val[:, i + 1:i + seq_len + 1]
+        logits, state = model(val[:, i:i + y.shape[1]], state)
+        total += F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="sum").item()
+        count += y.numel()
+    return total / count

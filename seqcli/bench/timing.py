@@ -13,7 +13,9 @@ elsewhere it falls back to the process-wide peak (``getrusage``), which only eve
 from __future__ import annotations
 
 import os
+import platform
 import resource
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -45,6 +47,12 @@ class Tally:
     @property
     def rate(self) -> float:
         return self.items / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def median_item_seconds(self) -> float:
+        """Seconds per item in the median round: one disturbed round cannot move it."""
+        rates = [r for r in self.round_rates if r > 0]
+        return statistics.median(1 / r for r in rates) if rates else float("nan")
 
 
 def reset_peak_rss() -> bool:
@@ -136,11 +144,11 @@ def build_report(config: dict[str, Any], candidates: list[Candidate], tallies: d
 
 
 def machine_info() -> dict[str, Any]:
-    """What the numbers depend on: threads, CPU features, load, torch version, device."""
+    """What the numbers depend on: threads, CPU and its features, load, torch version, device."""
     import torch
 
     info: dict[str, Any] = {"torch": torch.__version__, "threads": torch.get_num_threads(),
-                            "cpu_count": os.cpu_count()}
+                            "cpu_count": os.cpu_count(), "cpu": cpu_name()}
     if hasattr(os, "getloadavg"):  # other work on the machine: read absolute numbers with it
         info["load_average"] = round(os.getloadavg()[0], 2)
     try:
@@ -150,3 +158,14 @@ def machine_info() -> dict[str, Any]:
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
+
+
+def cpu_name() -> str:
+    """The processor's model name (Linux), else what the platform module knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

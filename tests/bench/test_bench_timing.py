@@ -2,7 +2,7 @@
 
 import pytest
 
-from seqcli.bench.timing import Candidate, build_report, interleave, peak_rss_mb
+from seqcli.bench.timing import Candidate, Tally, build_report, interleave, machine_info, peak_rss_mb
 
 
 def test_interleave_counts_rounds_and_rotates_the_order():
@@ -37,3 +37,16 @@ def test_bad_arguments_and_memory_reading():
     with pytest.raises(ValueError):
         interleave([], rounds=0, repeats=1)
     assert peak_rss_mb() > 1
+
+
+def test_median_seconds_per_item_ignores_one_disturbed_round():
+    tally = Tally(round_rates=[100.0, 1.0, 50.0])  # items per second; the second round stalled
+    assert tally.median_item_seconds == pytest.approx(1 / 50)
+    assert Tally().median_item_seconds != Tally().median_item_seconds  # nan: nothing timed
+
+
+def test_machine_info_names_the_cpu_and_torch():
+    import torch
+
+    info = machine_info()
+    assert info["torch"] == torch.__version__ and info["cpu"] and info["threads"] >= 1

@@ -14,6 +14,7 @@ in-process benchmarks make synthetic text and the dry runs report a corpus to do
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -161,6 +162,22 @@ def test_mr_cv_dry_run(tmp_path):
             assert_cli_accepts(command)
 
 
+def test_reference_lm_trains_and_prints_one_json_line(tmp_path):
+    result = report("reference_lm.py", tmp_path)
+    assert result["reference"] == "benchmarks/reference_lm.py"
+    assert result["steps"] >= 1 and math.isfinite(result["val_loss"]) and result["seconds"] >= 0
+
+
+def test_lm_quality_reports_the_machine():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import lm_quality
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    machine = lm_quality.machine()
+    assert {"cpu", "cores", "torch", "threads"} <= set(machine)  # what reports always had
+
+
 def test_export_speed_quick_run(tmp_path):
     pytest.importorskip("onnxruntime")
     result = report("export_speed.py", tmp_path)
@@ -169,3 +186,5 @@ def test_export_speed_quick_run(tmp_path):
         assert all(e["bytes"] > 0 and e["max_abs_error"] < 1e-4
                    for e in result[task]["export"].values())
         assert set(result[task][unit]) == {"pytorch", "onnxruntime", "torchscript"}
+        assert all(v > 0 for v in result[task][unit].values())
+        assert set(result[task]["speedup"]) == {"onnxruntime / pytorch", "torchscript / pytorch"}
