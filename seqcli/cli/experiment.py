@@ -13,8 +13,8 @@ from seqcli.cli.common import err_console, locations, out_console, print_json
 from seqcli.errors import UsageError
 from seqcli.experiments import MemoryConfig, MemoryResult, Trial
 from seqcli.experiments import memory as run_memory
-from seqcli.experiments.long_range import DEFAULT_LR, check
-from seqcli.experiments.outputs import output_folder, save_memory
+from seqcli.experiments.memory_outputs import output_folder, save_memory
+from seqcli.experiments.memory_settings import DEFAULT_LR, check
 
 app = typer.Typer(help="Experiments on synthetic tasks that show what each cell can do.",
                   no_args_is_help=True)

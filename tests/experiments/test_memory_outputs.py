@@ -5,9 +5,8 @@ import json
 import pytest
 
 from seqcli.errors import UsageError
-from seqcli.experiments import outputs
-from seqcli.experiments.long_range import MemoryConfig, MemoryResult, Trial
-from seqcli.experiments.outputs import draw_memory, output_folder, relative, save_memory
+from seqcli.experiments import MemoryConfig, MemoryResult, Trial, memory_outputs
+from seqcli.experiments.memory_outputs import draw_memory, output_folder, relative, save_memory
 
 from tests.training.test_curves import png_size
 
@@ -22,7 +21,7 @@ def _result():
 
 def test_the_picture_has_the_two_panels(tmp_path, monkeypatch):
     drawn = []
-    monkeypatch.setattr(outputs, "save_figure", lambda figure, dest: drawn.append(figure))
+    monkeypatch.setattr(memory_outputs, "save_figure", lambda figure, dest: drawn.append(figure))
     draw_memory(_result(), tmp_path / "memory.png")
     left, right = drawn[0].axes
     assert left.get_ylabel() == "held-out accuracy" and right.get_yscale() == "log"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from seqcli.atomic import write_json
 from seqcli.errors import UsageError
-from seqcli.experiments.long_range import MemoryResult
+from seqcli.experiments.memory_run import MemoryResult
 from seqcli.figures import pyplot, save_figure
 from seqcli.runs import new_run_dir
 
