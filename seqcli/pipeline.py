@@ -14,17 +14,15 @@ from typing import Any
 import torch
 from rich.console import Console
 
-from seqcli.atomic import remove_stale_temps, write_json, write_text
+from seqcli import transfer
+from seqcli.atomic import remove_stale_temps, write_json
 from seqcli.choices import MAX_SEED
 from seqcli.classify.evaluate import evaluate_classifier
 from seqcli.classify.prepare import prepare_classify
-from seqcli.classify.splits import load_splits
-from seqcli.classify.transfer import encoder_overrides, pretrain_config, pretrain_overrides
 from seqcli.config import RunConfig, resume_conflicts, with_overrides
 from seqcli.data.tokenizers import Tokenizer, load_tokenizer
 from seqcli.device import Placement, place
-from seqcli.errors import (CheckpointError, ConfigError, Interrupted, SeqcliError,
-                           UsageError)
+from seqcli.errors import CheckpointError, ConfigError, SeqcliError, UsageError
 from seqcli.lm.prepare import prepare_lm
 from seqcli.locations import Locations
 from seqcli.models.builder import build_model
@@ -37,7 +35,6 @@ from seqcli.training.reporting import Reporter
 from seqcli.training.task import Prepared
 from seqcli.training.trainer import Trainer
 
-PRETRAIN_TEXTS = "pretrain-texts.txt"  # in the pretrained LM's run directory
 PREPARERS = {"lm": prepare_lm, "classify": prepare_classify}
 
 
@@ -56,7 +53,7 @@ def train(config: RunConfig, locations: Locations, *, out: Path | None = None,
     and writes the run directory.
     """
     if config.task == "classify" and config.train.pretrain_minutes and not config.train.init_from:
-        config = _pretrain(config, locations, console, group)
+        config = transfer.pretrain(config, locations, console, group, train)
     placement = place(local_device(group, config.train.device), config.train.precision)
     torch.manual_seed(config.train.seed)
     prepared = prepare(config, locations, None, console)
@@ -119,67 +116,9 @@ def _seed_rank(seed: int, group: Group) -> None:
 
 
 def fresh_config(base: RunConfig, given: dict[tuple[str, str], Any]) -> RunConfig:
-    """A new run's settings: `base` (the task's defaults or a TOML file), then `given`; a
-    classifier with --init-from takes its encoder's settings from that language model."""
-    init_from = given.get(("train", "init_from"), base.train.init_from)
-    backward = given.get(("train", "init_from_backward"), base.train.init_from_backward)
-    minutes = given.get(("train", "pretrain_minutes"), base.train.pretrain_minutes)
-    if init_from and minutes:
-        raise ConfigError("--init-from and --pretrain-minutes both give the encoder; choose one")
-    if backward and not init_from:
-        raise ConfigError("--init-from-backward gives the backward direction; the forward one "
-                          "comes with --init-from")
-    if init_from:
-        given = encoder_overrides(init_from, given, base.task, backward)
-    elif base.task == "classify" and minutes:
-        given = pretrain_overrides(given, base)
-    return with_overrides(base, given)
-
-
-def _pretrain(config: RunConfig, locations: Locations, console: Console | None,
-              group: Group) -> RunConfig:
-    """--pretrain-minutes: a language model on the classifier's training texts (its own run,
-    under the runs folder), and for a bidirectional classifier a backward one after it (half
-    the minutes each); then the classifier's config pointing --init-from at them."""
-    if group.active:
-        raise UsageError("--pretrain-minutes trains in one process; under several, pretrain "
-                         "first (seqcli train --tokenizer word --corpus TEXTS) and pass "
-                         "--init-from RUN")
-    texts = load_splits(config, locations, console).train.texts
-    both = config.model.bidirectional
-    minutes = config.train.pretrain_minutes / (2 if both else 1)
-    forward = _pretrain_one(config, locations, console, texts, minutes, None)
-    if not both:
-        return with_overrides(config, {("train", "init_from"): str(forward)})
-    backward = _pretrain_one(config, locations, console, texts, minutes, forward)
-    return with_overrides(config, {("train", "init_from"): str(forward),
-                                   ("train", "init_from_backward"): str(backward)})
-
-
-def _pretrain_one(config: RunConfig, locations: Locations, console: Console | None,
-                  texts: list[str], minutes: float, backward_of: Path | None) -> Path:
-    """One pretraining LM, forward or (`backward_of` the forward run) right to left."""
-    lm_dir = new_run_dir(locations.runs, "lm")
-    corpus = lm_dir / PRETRAIN_TEXTS
-    write_text(corpus, "\n".join(" ".join(t.split()) for t in texts) + "\n")
-    way = "forward" if backward_of is None else "backward (right-to-left)"
-    if console is not None:
-        console.print(f"pretraining a {way} language model on {len(texts)} training texts for "
-                      f"{minutes:g} min: {lm_dir}", highlight=False, markup=False)
-    lm_config = pretrain_config(config, corpus, minutes=minutes,
-                                backward_of=None if backward_of is None else str(backward_of))
-    summary = train(lm_config, locations, out=lm_dir, console=console)
-    if summary.get("stopped_by") == "interrupted":
-        encoder = (f"--init-from {lm_dir}" if backward_of is None
-                   else f"--init-from {backward_of} --init-from-backward {lm_dir}")
-        raise Interrupted(f"pretraining interrupted; the language model is saved in {lm_dir}: "
-                          f"resume it with seqcli train --resume {lm_dir}, then train the "
-                          f"classifier with {encoder}")
-    if console is not None:
-        console.print(f"pretrained {summary.get('steps')} steps, held-out loss "
-                      f"{summary.get('val_loss', float('nan')):.3f}", highlight=False,
-                      markup=False)
-    return lm_dir
+    """A new run's settings: `base` (the task's defaults or a TOML file), then `given`; a run
+    with --init-from takes its encoder's settings from that language model (transfer.py)."""
+    return with_overrides(base, transfer.transfer_settings(base, given))
 
 
 def resume(run_dir: Path, config: RunConfig, locations: Locations, *,

@@ -13,7 +13,7 @@ from seqcli.classify.embeddings import load_pretrained, tokenizer_vocab
 from seqcli.classify.encoding import encode_labelled
 from seqcli.classify.splits import load_splits
 from seqcli.classify.task import ClassifyTask, inverse_frequency_weights
-from seqcli.classify.transfer import extend_tokenizer, load_encoder
+from seqcli.classify.warm_start import extend_tokenizer, load_encoder
 from seqcli.config import RunConfig
 from seqcli.data.tokenizers import Tokenizer, train_tokenizer
 from seqcli.locations import Locations

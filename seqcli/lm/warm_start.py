@@ -4,7 +4,7 @@ Fine-tuning a language model on new text (ULMFiT's second stage) and the backwar
 pretrained encoder both start this way: the new run adopts the source's tokenizer as it is
 (words it lacks read as [UNK], so every id keeps its meaning) and every weight, embedding,
 recurrent layers and decoder alike. The source's encoder shape is adopted with its settings
-(seqcli/classify/transfer.py checks them, for both tasks, before anything is built).
+(seqcli/transfer.py checks them, for both tasks, before anything is built).
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""--init-from: a language model's encoder in a classifier, exactly, or a one-line refusal."""
+"""--init-from and --pretrain-minutes end to end: a language model's encoder in a classifier,
+exactly, or a one-line refusal; the pretraining runs it leaves (seqcli/transfer.py, with the
+weight copy of seqcli/classify/warm_start.py)."""
 
 import json
 
@@ -7,13 +9,14 @@ import torch
 from typer.testing import CliRunner
 
 import seqcli
-from seqcli import pipeline
+from seqcli import pipeline, transfer
 from seqcli.cli.main import app
 from seqcli.config import default_config
 from seqcli.data.tokenizers import PAD_ID
 from seqcli.locations import Locations
 from seqcli.models.builder import build_model
-from seqcli.runs import load_run
+from seqcli.errors import TrainingError
+from seqcli.runs import list_runs, load_run
 
 from tests.conftest import write_reviews
 
@@ -159,7 +162,7 @@ def test_pretraining_reads_the_training_texts_only(tmp_path):
     assert lm.task == "lm" and lm.config.model.hidden_size == 8
     # the batch shape transfer was measured with, not the char LM default's
     assert (lm.config.data.batch_size, lm.config.data.seq_len) == (32, 128)
-    texts = (tmp_path / "runs" / lm_dir.split("/")[-1] / pipeline.PRETRAIN_TEXTS).read_text()
+    texts = (tmp_path / "runs" / lm_dir.split("/")[-1] / transfer.PRETRAIN_TEXTS).read_text()
     assert "wonderful film number 1" in texts and "zebracorn" not in texts
     assert "positive" not in texts  # no labels
     assert lm.tokenizer.encode("zebracorn") == [1]  # [UNK]: never seen by the LM
@@ -184,6 +187,59 @@ def test_an_interrupted_pretraining_stops_before_the_classifier(tmp_path, monkey
     assert caught.value.exit_code == 130
     made = [p.name for p in (tmp_path / "runs").iterdir()]
     assert len(made) == 1 and made[0].startswith("lm-")  # the LM is kept, no classifier run
+
+
+def _failing_fit(after_checkpoint):
+    """pipeline._fit that fails in the language model's training, as a diverged loss does,
+    before its first checkpoint or after one; the classifier's training is left alone."""
+    real_fit = pipeline._fit
+
+    def fit(trainer, placement):
+        if trainer.task.name != "lm":
+            return real_fit(trainer, placement)
+        if after_checkpoint:
+            real_fit(trainer, placement)
+        raise TrainingError("the loss became nan at step 3; training stopped")
+
+    return fit
+
+
+@pytest.mark.parametrize("after_checkpoint", [False, True])
+def test_a_failed_pretraining_leaves_no_hidden_copy_of_the_texts(tmp_path, monkeypatch,
+                                                                  after_checkpoint):
+    """Before its first checkpoint the language model's folder (with its copy of the training
+    texts) goes; after one it is a run that `runs list` shows."""
+    write_reviews(tmp_path / "reviews.csv")
+    monkeypatch.setattr(pipeline, "_fit", _failing_fit(after_checkpoint))
+    with pytest.raises(TrainingError, match="the loss became nan"):
+        seqcli.train(task="classify", corpus=str(tmp_path / "reviews.csv"), hidden_size=8,
+                     embedding_size=6, pretrain_minutes=0.01, max_steps=2, subwords=0,
+                     bidirectional=False, runs=tmp_path / "runs")
+    runs = tmp_path / "runs"
+    folders = sorted(runs.iterdir()) if runs.exists() else []
+    assert [r["path"] for r in list_runs(runs)] == folders  # nothing the listing hides
+    assert len(folders) == (1 if after_checkpoint else 0)
+    for folder in folders:
+        assert folder.name.startswith("lm-") and (folder / transfer.PRETRAIN_TEXTS).is_file()
+        assert load_run(folder, device="cpu", precision="fp32").task == "lm"
+
+
+def test_a_pretraining_without_enough_text_fails_in_one_line_and_leaves_nothing(tmp_path):
+    """A real failure: the language model's held-out tenth of two short texts is too short."""
+    (tmp_path / "tiny.csv").write_text("text,label\ngood,positive\nbad,negative\n"
+                                       "fine,positive\nawful,negative\n")
+    runner = CliRunner()
+    result = runner.invoke(app, ["train", "--task", "classify", "--corpus",
+                                 str(tmp_path / "tiny.csv"), "--pretrain-minutes", "0.01",
+                                 "--unidirectional", "--hidden", "8", "--embedding", "6",
+                                 "--subwords", "0", "--max-steps", "1"],
+                           env={"SEQCLI_RUNS": str(tmp_path / "runs")})
+    assert result.exit_code == 1, result.output
+    error = result.stderr.strip().splitlines()[-1]  # after the progress line
+    assert error.startswith("error: --pretrain-minutes: the classifier's training texts:")
+    assert "too short" in error and "Traceback" not in result.output
+    runs = tmp_path / "runs"
+    assert not runs.exists() or not any(runs.iterdir())
 
 
 @pytest.fixture(scope="module")
@@ -260,7 +316,7 @@ def test_bidirectional_pretraining_trains_both_ways_on_a_capped_vocabulary(tmp_p
     assert fwd.tokenizer.vocab_size <= 12  # capped: rarer words join from the mean
     assert torch.equal(fwd.model.embedding.weight, bwd.model.embedding.weight)
     for lm in (fwd, bwd):
-        texts = (lm.path / pipeline.PRETRAIN_TEXTS).read_text()
+        texts = (lm.path / transfer.PRETRAIN_TEXTS).read_text()
         assert "wonderful film number 1" in texts and "zebracorn" not in texts
     assert fwd.tokenizer.encode("17") == [1]  # a rare word outside the LM's vocabulary...
     assert clf.tokenizer.encode("17") != [1]  # ...is known to the classifier all the same

@@ -1,7 +1,7 @@
-"""A language model's encoder as a classifier's starting point (ULMFiT's transfer step).
+"""Transfer and pretraining: what a run takes from the language model it starts from, and
+`--pretrain-minutes`, which trains that language model first (ULMFiT's transfer step).
 
-`--init-from RUN` builds the classifier on the language model's tokenizer, embedding and
-recurrent layers:
+`--init-from RUN` starts a run from a language model's weights:
 
 - **Settings.** The encoder's shape and text handling come from the LM run (cell, layers,
   hidden and embedding sizes, tokenizer, lower-casing); one given explicitly that differs is
@@ -9,32 +9,35 @@ recurrent layers:
   direction, so the classifier is unidirectional unless `--init-from-backward` gives a
   right-to-left LM (`--reverse`) trained on the same embedding (`--init-from` the forward
   one, `--freeze-embedding`), as ULMFiT pairs a forward and a backward model; then it is a
-  one-layer bidirectional classifier (above the first layer each direction reads both).
-- **Vocabulary.** The LM's tokenizer, extended by the tokens of the labelled training texts
-  that it lacks (word and char tokenizers; a byte-level BPE already spells every text). The
-  LM's tokens keep their ids, so its embedding rows are copied as they are, and each added
-  token starts from the mean of the LM's vectors: an average word, rather than noise.
-- **Weights.** The embedding rows and every recurrent tensor, shapes checked, are copied; the
-  pooling head stays freshly initialised. The run's meta records the source and the counts.
+  one-layer bidirectional classifier (above the first layer each direction reads both). A
+  language model starting from another adopts the same settings and its decoder's tying.
+- **Weights.** Copied when the model is built, by the task: seqcli/classify/warm_start.py
+  (the LM's vocabulary extended, its embedding rows and recurrent layers) and
+  seqcli/lm/warm_start.py (every weight).
 
 `--pretrain-minutes N` first trains that language model itself, on the classifier's own
 training texts only (never its validation texts, never labels), as a run of its own beside
 the classifier's, then starts the classifier from it. A bidirectional classifier gets both
-models, N/2 minutes each (the backward one starting from the forward one).
+models, N/2 minutes each (the backward one starting from the forward one). A pretraining
+that fails before its first checkpoint leaves nothing behind; one that Ctrl-C stops keeps a
+resumable language model and says how to go on.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import torch
-from torch import nn
+from rich.console import Console
 
+from seqcli.atomic import write_text
+from seqcli.classify.splits import load_splits
 from seqcli.config import RunConfig, default_config, with_overrides
-from seqcli.data.tokenizers import PAD_ID, UNK, UNK_ID, CharTokenizer, LibraryTokenizer, Tokenizer
-from seqcli.errors import ConfigError
-from seqcli.runs import LoadedRun, resolved_config
+from seqcli.errors import CheckpointError, ConfigError, DataError, Interrupted, UsageError
+from seqcli.locations import Locations
+from seqcli.runs import new_run_dir, resolved_config, weights_file
+from seqcli.training.distributed import Group
 
 # (section, field) the encoder fixes, adopted from the LM run unless given the same.
 ENCODER_FIELDS = (("model", "cell"), ("model", "num_layers"), ("model", "hidden_size"),
@@ -42,6 +45,35 @@ ENCODER_FIELDS = (("model", "cell"), ("model", "num_layers"), ("model", "hidden_
 FLAGS = {"cell": "--cell", "num_layers": "--layers", "hidden_size": "--hidden",
          "embedding_size": "--embedding", "tokenizer": "--tokenizer",
          "lowercase": "--lowercase", "bidirectional": "--bidirectional"}
+PRETRAIN_BATCH, PRETRAIN_SEQ_LEN = 32, 128  # streams x words per pretraining step
+PRETRAIN_TEXTS = "pretrain-texts.txt"  # in the pretrained LM's run directory
+
+
+class TrainRun(Protocol):
+    """pipeline.train, passed in: pretraining trains its language models the same way."""
+
+    def __call__(self, config: RunConfig, locations: Locations, *, out: Path | None = None,
+                 console: Console | None = None) -> dict[str, Any]: ...
+
+
+# ----- settings ------------------------------------------------------------------------------
+def transfer_settings(base: RunConfig, given: dict[tuple[str, str], Any]
+                      ) -> dict[tuple[str, str], Any]:
+    """`given` for a new run on `base`, with what --init-from or --pretrain-minutes fixes;
+    one-line errors for combinations that cannot work."""
+    init_from = given.get(("train", "init_from"), base.train.init_from)
+    backward = given.get(("train", "init_from_backward"), base.train.init_from_backward)
+    minutes = given.get(("train", "pretrain_minutes"), base.train.pretrain_minutes)
+    if init_from and minutes:
+        raise ConfigError("--init-from and --pretrain-minutes both give the encoder; choose one")
+    if backward and not init_from:
+        raise ConfigError("--init-from-backward gives the backward direction; the forward one "
+                          "comes with --init-from")
+    if init_from:
+        return encoder_overrides(init_from, given, base.task, backward)
+    if base.task == "classify" and minutes:
+        return pretrain_overrides(given, base)
+    return given
 
 
 def encoder_overrides(init_from: str, given: dict[tuple[str, str], Any], task: str = "classify",
@@ -79,7 +111,10 @@ def _need_one_layer(source: str, settings: dict[tuple[str, str], Any]) -> None:
 
 
 def _stored_lm(run: str, option: str) -> RunConfig:
-    stored = resolved_config(_run_dir(run, option))
+    path = Path(run)
+    if not path.is_dir():
+        raise ConfigError(f"{option} {run}: no such run directory")
+    stored = resolved_config(path)
     if stored.task != "lm":
         raise ConfigError(f"{option} {run} is a {stored.task} run; it needs a "
                           "language-model run (seqcli train --task lm)")
@@ -121,9 +156,6 @@ def _adopt(source: str, adopted: dict[tuple[str, str], Any],
     return {**given, **adopted}
 
 
-PRETRAIN_BATCH, PRETRAIN_SEQ_LEN = 32, 128  # streams x words per pretraining step
-
-
 def pretrain_config(config: RunConfig, corpus: Path, *, minutes: float,
                     backward_of: str | None = None) -> RunConfig:
     """A language model --pretrain-minutes trains: the classifier's encoder shape and text
@@ -153,87 +185,70 @@ def pretrain_config(config: RunConfig, corpus: Path, *, minutes: float,
     return with_overrides(default_config("lm"), overrides)
 
 
-def _run_dir(run: str, option: str = "--init-from") -> Path:
-    path = Path(run)
-    if not path.is_dir():
-        raise ConfigError(f"{option} {run}: no such run directory")
-    return path
+# ----- pretraining ---------------------------------------------------------------------------
+def pretrain(config: RunConfig, locations: Locations, console: Console | None, group: Group,
+             train: TrainRun) -> RunConfig:
+    """--pretrain-minutes: a language model on the classifier's training texts (its own run,
+    under the runs folder), and for a bidirectional classifier a backward one after it (half
+    the minutes each); then the classifier's config pointing --init-from at them."""
+    if group.active:
+        raise UsageError("--pretrain-minutes trains in one process; under several, pretrain "
+                         "first (seqcli train --tokenizer word --corpus TEXTS) and pass "
+                         "--init-from RUN")
+    texts = load_splits(config, locations, console).train.texts
+    both = config.model.bidirectional
+    minutes = config.train.pretrain_minutes / (2 if both else 1)
+    forward = _pretrain_one(config, locations, console, texts, minutes, None, train)
+    if not both:
+        return with_overrides(config, {("train", "init_from"): str(forward)})
+    backward = _pretrain_one(config, locations, console, texts, minutes, forward, train)
+    return with_overrides(config, {("train", "init_from"): str(forward),
+                                   ("train", "init_from_backward"): str(backward)})
 
 
-def extend_tokenizer(lm: Tokenizer, own: Tokenizer) -> tuple[Tokenizer, int]:
-    """The LM's tokenizer with `own`'s tokens that it lacks appended; (tokenizer, added)."""
-    if isinstance(lm, CharTokenizer) and isinstance(own, CharTokenizer):
-        known = set(lm.chars)
-        extra = [c for c in own.chars if c not in known]
-        return CharTokenizer(lm.chars[2:] + extra), len(extra)  # [PAD], [UNK] come first
-    if isinstance(lm, LibraryTokenizer) and lm.kind == "word" and isinstance(own, LibraryTokenizer):
-        return _extend_words(lm, own)
-    return lm, 0
+def _pretrain_one(config: RunConfig, locations: Locations, console: Console | None,
+                  texts: list[str], minutes: float, backward_of: Path | None,
+                  train: TrainRun) -> Path:
+    """One pretraining LM, forward or (`backward_of` the forward run) right to left."""
+    lm_dir = new_run_dir(locations.runs, "lm")
+    corpus = lm_dir / PRETRAIN_TEXTS
+    try:
+        write_text(corpus, "\n".join(" ".join(t.split()) for t in texts) + "\n")
+        way = "forward" if backward_of is None else "backward (right-to-left)"
+        _say(console, f"pretraining a {way} language model on {len(texts)} training texts for "
+                      f"{minutes:g} min: {lm_dir}")
+        lm_config = pretrain_config(config, corpus, minutes=minutes,
+                                    backward_of=None if backward_of is None else str(backward_of))
+        summary = train(lm_config, locations, out=lm_dir, console=console)
+    except BaseException as err:
+        if _discard_unfinished(lm_dir) and isinstance(err, DataError):
+            # it names the copy of the texts just removed: say what the user gave instead
+            raise DataError("--pretrain-minutes: " + str(err).replace(
+                str(corpus), "the classifier's training texts")) from None
+        raise
+    if summary.get("stopped_by") == "interrupted":
+        encoder = (f"--init-from {lm_dir}" if backward_of is None
+                   else f"--init-from {backward_of} --init-from-backward {lm_dir}")
+        raise Interrupted(f"pretraining interrupted; the language model is saved in {lm_dir}: "
+                          f"resume it with seqcli train --resume {lm_dir}, then train the "
+                          f"classifier with {encoder}")
+    _say(console, f"pretrained {summary.get('steps')} steps, held-out loss "
+                  f"{summary.get('val_loss', float('nan')):.3f}")
+    return lm_dir
 
 
-def _extend_words(lm: LibraryTokenizer, own: LibraryTokenizer) -> tuple[Tokenizer, int]:
-    from tokenizers import Tokenizer as Backend
-    from tokenizers import models
-
-    vocab = lm.backend.get_vocab()
-    extra = sorted((t for t in own.backend.get_vocab() if t not in vocab),
-                   key=own.backend.token_to_id)
-    if not extra:
-        return lm, 0
-    merged = {**vocab, **{token: len(vocab) + i for i, token in enumerate(extra)}}
-    backend = Backend.from_str(lm.backend.to_str())
-    backend.model = models.WordLevel(merged, unk_token=UNK)
-    return LibraryTokenizer(backend, "word"), len(extra)
+def _discard_unfinished(lm_dir: Path) -> bool:
+    """A pretraining LM that failed before its first checkpoint is no run (`runs list` would
+    not show it) but holds a copy of the user's training texts: remove the folder, which
+    seqcli made and filled alone, and say so. One with a checkpoint is a listed run and stays."""
+    try:
+        weights_file(lm_dir)
+        return False
+    except CheckpointError:
+        shutil.rmtree(lm_dir, ignore_errors=True)
+        return True
 
 
-@torch.no_grad()
-def load_encoder(model: nn.Module, lm: LoadedRun, backward: LoadedRun | None = None
-                 ) -> dict[str, int]:
-    """Copy the LM's embedding rows and recurrent weights into a fresh classifier, and the
-    backward LM's recurrent weights into its reverse direction (`_reverse` in torch.nn's
-    names). The embedding is the forward LM's: the backward one was trained on it, frozen."""
-    source = lm.model
-    rows = source.embedding.weight.shape[0]
-    target = model.embedding.weight
-    if target.shape[0] < rows or target.shape[1] != source.embedding.weight.shape[1]:
-        raise ConfigError(f"the classifier's embedding {tuple(target.shape)} cannot hold the "
-                          f"language model's {tuple(source.embedding.weight.shape)}")
-    real = source.embedding.weight[UNK_ID + 1:]  # the LM never reads [PAD]
-    target[:rows] = source.embedding.weight
-    target[rows:] = real.mean(dim=0)
-    target[PAD_ID] = 0.0  # the classifier's padding embedding (explain's baseline) stays zero
-    weights = dict(source.recurrent.state_dict())
-    if backward is not None:
-        check_same_vocabulary(lm, backward)
-        weights.update({f"{name}_reverse": tensor
-                        for name, tensor in backward.model.recurrent.state_dict().items()})
-    own = model.recurrent.state_dict()
-    for name, tensor in weights.items():
-        if name not in own or own[name].shape != tensor.shape:
-            raise ConfigError(f"the language model's recurrent weight {name} "
-                              f"{tuple(tensor.shape)} does not fit the classifier")
-    missing = sorted(set(own) - set(weights))
-    if missing:
-        raise ConfigError(f"the language model leaves the classifier's {missing[0]} unfilled")
-    model.recurrent.load_state_dict(weights)
-    return {"encoder_tokens": rows, "added_tokens": target.shape[0] - rows}
-
-
-def check_same_vocabulary(forward: LoadedRun, backward: LoadedRun) -> None:
-    """Both directions read one embedding, so their ids must mean the same tokens."""
-    if _vocabulary(forward.tokenizer) != _vocabulary(backward.tokenizer):
-        raise ConfigError(f"--init-from-backward {backward.path} has another vocabulary than "
-                          f"--init-from {forward.path}; train it with --init-from "
-                          f"{forward.path} --reverse --freeze-embedding")
-    if not torch.equal(forward.model.embedding.weight, backward.model.embedding.weight):
-        raise ConfigError(f"--init-from-backward {backward.path} has other word vectors than "
-                          f"--init-from {forward.path}; train it with --init-from "
-                          f"{forward.path} --reverse --freeze-embedding")
-
-
-def _vocabulary(tokenizer: Tokenizer) -> Any:
-    if isinstance(tokenizer, CharTokenizer):
-        return tuple(tokenizer.chars)
-    if isinstance(tokenizer, LibraryTokenizer):
-        return tokenizer.backend.get_vocab()
-    return tokenizer.vocab_size
+def _say(console: Console | None, line: str) -> None:
+    if console is not None:
+        console.print(line, highlight=False, markup=False)
