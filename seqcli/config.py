@@ -2,7 +2,8 @@
 
 Defaults live here, next to the fields, so `seqcli train` with no options, the Python API and a
 ``--config`` TOML file all start from the same values. A run directory stores the resolved
-config as JSON; ``RunConfig.from_dict`` rebuilds it and rejects unknown keys and wrong types.
+config as JSON; ``RunConfig.from_dict`` rebuilds it and rejects unknown keys and wrong types,
+after dropping the settings older runs carry that seqcli no longer has (config_legacy.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from seqcli.choices import TASKS
 from seqcli.config_checks import check_choice, validate
+from seqcli.config_legacy import retired_hint, without_retired
 from seqcli.errors import ConfigError
 
 
@@ -94,14 +96,11 @@ class TrainConfig:
     embeddings: str | None = None  # classifier: pretrained vectors file
     adversarial: float = 0.0  # classifier: adversarial embedding perturbation, relative size
     word_dropout: float = 0.0  # classifier: share of training tokens replaced by [UNK]
-    label_smoothing: float = 0.0  # classifier: cross-entropy label smoothing
     init_from: str | None = None  # classifier: a language-model run whose encoder it starts from
     pretrain_minutes: float = 0.0  # classifier: first train such an LM on its own training texts
     # the pretraining LM's vocabulary (its softmax is most of its step; 0: the classifier's own)
     pretrain_vocab: int = 0
     init_from_backward: str | None = None  # classifier: a right-to-left LM for the backward direction
-    layer_lr_decay: float = 1.0  # each layer below the head learns this many times slower
-    unfreeze_every: int = 0  # gradual unfreezing: steps before each next layer down trains
     wide_lr_scale: float = 1.0  # classifier: the wide side's rate, as a multiple of --lr
 
 
@@ -132,6 +131,7 @@ class RunConfig:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "RunConfig":
         _reject_unknown(raw, {"task", "model", "data", "train"}, "config")
+        raw = without_retired(raw)
         sections = {name: build_section(kind, raw.get(name, {}), name)
                     for name, kind in SECTIONS.items()}
         run = cls(task=raw.get("task", "lm"), **sections)
@@ -144,7 +144,8 @@ def _reject_unknown(raw: Any, allowed: set[str], where: str) -> None:
         raise ConfigError(f"{where}: expected a table of settings, got {type(raw).__name__}")
     unknown = sorted(set(raw) - allowed)
     if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(allowed))})")
+        hint = retired_hint(unknown[0]) or f"known: {', '.join(sorted(allowed))}"
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} ({hint})")
 
 
 def build_section(kind: type, raw: dict[str, Any], where: str) -> Any:
@@ -196,7 +197,7 @@ CLASSIFY_DEFAULTS = {
     # Word dropout replaces a quarter of the training tokens by [UNK] at each step, so no
     # single word carries a text and [UNK] learns to stand for words never seen in training:
     # on SST-2 it was worth about +2.5 points of dev accuracy. Label smoothing did not help.
-    ("train", "word_dropout"): 0.25, ("train", "label_smoothing"): 0.0,
+    ("train", "word_dropout"): 0.25,
     ("model", "weight_drop"): 0.0, ("model", "locked_dropout"): False,
     # The pretraining LM's softmax over SST-2's 14.8k words is most of its step: 4,000 words
     # (88% of the tokens) train 2.7x the tokens per second (benchmarks/RESULTS.md, issue 13).
@@ -260,8 +261,8 @@ def flat_overrides(values: dict[str, Any]) -> dict[tuple[str, str], Any]:
     unknown = sorted(set(values) - set(FIELD_SECTIONS))
     if unknown:
         close = difflib.get_close_matches(unknown[0], FIELD_SECTIONS, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else \
-            f"known: {', '.join(sorted(FIELD_SECTIONS))}"
+        hint = retired_hint(unknown[0]) or (f"did you mean {close[0]!r}?" if close else
+                                            f"known: {', '.join(sorted(FIELD_SECTIONS))}")
         raise ConfigError(f"unknown setting {unknown[0]!r} ({hint})")
     by_section: dict[str, dict[str, Any]] = {}
     for name, value in values.items():

@@ -106,8 +106,7 @@ def _check_fractions(run: Any) -> None:
     if not _finite(t.ema) or not 0.0 <= t.ema < 1.0:
         raise ConfigError(f"--ema must be in [0, 1) (0: off); got {t.ema!r}")
     for name, value, top in (("--adversarial", t.adversarial, 1.0),
-                             ("--word-dropout", t.word_dropout, 0.95),
-                             ("--label-smoothing", t.label_smoothing, 0.95)):
+                             ("--word-dropout", t.word_dropout, 0.95)):
         if not _finite(value) or not 0.0 <= value <= top:
             raise ConfigError(f"{name} must be in [0, {top:g}] (0: off); got {value!r}")
         if run.task == "lm" and value:
@@ -162,11 +161,6 @@ def _check_combinations(run: Any) -> None:
             or t.pretrain_vocab < 0:
         raise ConfigError(f"--pretrain-vocab must be a whole number of words >= 0 (0: the "
                           f"classifier's own vocabulary); got {t.pretrain_vocab!r}")
-    if not _finite(t.layer_lr_decay) or not 1.0 <= t.layer_lr_decay <= 100.0:
-        raise ConfigError(f"--layer-lr-decay must be from 1 (off) to 100; got {t.layer_lr_decay!r}")
-    if t.unfreeze_every < 0:
-        raise ConfigError(f"--unfreeze-every must be a number of steps >= 0 (0: off); "
-                          f"got {t.unfreeze_every}")
     if not _finite(t.pretrain_minutes) or t.pretrain_minutes < 0:
         raise ConfigError(f"--pretrain-minutes must be a number >= 0; got {t.pretrain_minutes!r}")
     if t.pretrain_minutes and run.task != "classify":

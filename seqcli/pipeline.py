@@ -20,6 +20,7 @@ from seqcli.choices import MAX_SEED
 from seqcli.classify.evaluate import evaluate_classifier
 from seqcli.classify.prepare import prepare_classify
 from seqcli.config import RunConfig, resume_conflicts, with_overrides
+from seqcli.config_legacy import WHY, retired_in_use
 from seqcli.data.tokenizers import Tokenizer, load_tokenizer
 from seqcli.device import Placement, place
 from seqcli.errors import CheckpointError, ConfigError, SeqcliError, UsageError
@@ -151,8 +152,15 @@ def resume(run_dir: Path, config: RunConfig, locations: Locations, *,
 
 def resume_config(run_dir: Path, task: str | None,
                   overrides: dict[tuple[str, str], Any]) -> RunConfig:
-    """The run's own config with the settings a resume may change (budgets, device, ...)."""
-    stored = resolved_config(run_dir)
+    """The run's own config with the settings a resume may change (budgets, device, ...); a
+    run trained with a setting seqcli no longer has is refused (config_legacy.py)."""
+    raw = read_run_config(run_dir)
+    retired = retired_in_use(raw["config"])
+    if retired:
+        raise CheckpointError(f"{run_dir} was trained with {', '.join(retired)}, which seqcli "
+                              f"no longer has ({WHY}); it cannot be resumed as the same run, "
+                              "but it still generates, classifies, evaluates and exports")
+    stored = resolved_config(run_dir, raw)
     if task is not None and task != stored.task:
         raise ConfigError(f"--resume {run_dir} is a {stored.task} run, not {task}")
     conflicts = resume_conflicts(stored, overrides)

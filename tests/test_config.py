@@ -89,8 +89,8 @@ def test_flat_overrides_unknown_name_suggests_the_closest():
     with pytest.raises(ConfigError) as info:
         flat_overrides({"hiden_size": 512})
     assert str(info.value) == "unknown setting 'hiden_size' (did you mean 'hidden_size'?)"
-    with pytest.raises(ConfigError, match=r"did you mean 'label_smoothing'\?"):
-        flat_overrides({"label_smothing": 0.1})
+    with pytest.raises(ConfigError, match=r"did you mean 'word_dropout'\?"):
+        flat_overrides({"word_dropuot": 0.1})
 
 
 def test_flat_overrides_unknown_name_without_a_close_one_lists_all():
@@ -108,7 +108,7 @@ def test_flat_overrides_checks_types():
 @pytest.mark.parametrize("section, name, lm, classify", [
     ("train", "warmup_steps", 50, 100),
     ("train", "word_dropout", 0.0, 0.25),
-    ("train", "label_smoothing", 0.0, 0.0),
+    ("train", "adversarial", 0.0, 0.05),
     ("data", "tokenizer", "char", "word"),
     ("data", "corpus", "timemachine", "sst2"),
     ("model", "bidirectional", False, True),

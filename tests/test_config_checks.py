@@ -70,8 +70,7 @@ def test_val_fraction_outside_interval_rejected(value):
     bad(r"^--val-fraction must be in \(0, 1\); got", val_fraction=value)
 
 
-@pytest.mark.parametrize("name, option", [("word_dropout", "--word-dropout"),
-                                          ("label_smoothing", "--label-smoothing")])
+@pytest.mark.parametrize("name, option", [("word_dropout", "--word-dropout")])
 class TestClassifierOnlyRates:
     @pytest.mark.parametrize("value", [0.0, 0.1, 0.95])
     def test_accepted_for_classify(self, name, option, value):

@@ -57,10 +57,9 @@ def test_bad_data_leaves_no_run_directory(tmp_path, where):
     assert not where.runs.exists()
 
 
-def test_word_dropout_and_label_smoothing_reach_the_task(reviews_csv, where):
+def test_word_dropout_reaches_the_task(reviews_csv, where):
     config = config_for(reviews_csv, "classify", {("model", "subwords"): 0,
-                                                  ("train", "word_dropout"): 0.4,
-                                                  ("train", "label_smoothing"): 0.1})
+                                                  ("train", "word_dropout"): 0.4})
     prepared = pipeline.prepare(config, where, None, None)
-    assert prepared.task.word_dropout == 0.4 and prepared.task.label_smoothing == 0.1
+    assert prepared.task.word_dropout == 0.4
     assert prepared.meta["labels"] == ["negative", "positive"]

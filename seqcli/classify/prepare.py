@@ -43,8 +43,7 @@ def prepare_classify(config: RunConfig, locations: Locations, tokenizer: Tokeniz
         if t.class_weights == "auto" else None
     # Balanced weights say the classes matter equally: then pick checkpoints by macro-F1.
     task = ClassifyTask(train, val, labels, batch_size=d.batch_size, seed=t.seed,
-                        class_weights=weights, label_smoothing=t.label_smoothing,
-                        word_dropout=t.word_dropout, adversarial=t.adversarial,
+                        class_weights=weights, word_dropout=t.word_dropout, adversarial=t.adversarial,
                         monitor="val_macro_f1" if weights is not None else "val_accuracy")
     meta = {"labels": labels, "corpus": d.corpus, "train_texts": len(train),
             "val_texts": len(val), "validation": splits.validation,

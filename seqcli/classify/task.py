@@ -43,12 +43,12 @@ class ClassifyTask:
 
     def __init__(self, train: EncodedTexts, val: EncodedTexts, labels: Sequence[str], *,
                  batch_size: int, seed: int = 0, class_weights: torch.Tensor | None = None,
-                 label_smoothing: float = 0.0, word_dropout: float = 0.0,
-                 adversarial: float = 0.0, monitor: str = "val_accuracy"):
+                 word_dropout: float = 0.0, adversarial: float = 0.0,
+                 monitor: str = "val_accuracy"):
         self.batches = BucketedBatches(train, batch_size, seed)
         self.val, self.labels = val, list(labels)
         self.class_weights = class_weights
-        self.label_smoothing, self.word_dropout = label_smoothing, word_dropout
+        self.word_dropout = word_dropout
         self.adversarial = adversarial
         self.monitor = monitor
         self.rank, self.world_size = 0, 1
@@ -85,8 +85,7 @@ class ClassifyTask:
 
     def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         weight = None if self.class_weights is None else self.class_weights.to(y.device)
-        return F.cross_entropy(logits.float(), y, weight=weight,
-                               label_smoothing=self.label_smoothing)
+        return F.cross_entropy(logits.float(), y, weight=weight)
 
     def evaluate(self, model: torch.nn.Module, placement: Placement) -> dict[str, float]:
         logits = predict_logits(model, self.val, placement)

@@ -28,7 +28,7 @@ from seqcli.training.averaging import WeightAverage
 from seqcli.training.curves import CURVES_FILE, draw_run, read_metrics
 from seqcli.training.distributed import SOLO, Group
 from seqcli.training.reporting import Reporter
-from seqcli.training.schedule import build_optimizer, frozen_depth, learning_rate
+from seqcli.training.schedule import build_optimizer, learning_rate
 from seqcli.training.snapshot import (Progress, cpu_state, gather_state, own_rows, restore_rng,
                                      rng_states)
 from seqcli.training.stopping import StopFlag
@@ -213,7 +213,6 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.optimizer)
-        self._drop_frozen_gradients()
         norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip).item()
         if not math.isfinite(norm) and not self.scaler.is_enabled():
             self._diverged(f"the gradient norm became {norm}")
@@ -223,18 +222,6 @@ class Trainer:
             self.average.update()
         self.state = state
         return value, norm, items
-
-    def _drop_frozen_gradients(self) -> None:
-        """Gradual unfreezing: layers not yet unfrozen lose their gradients, so the optimizer
-        skips them (no step, no weight decay, no moment updates) and clipping ignores them.
-        Decided by the step alone, so a resumed run freezes exactly as an unbroken one."""
-        frozen = frozen_depth(self.config, self.progress.step)
-        if frozen is None:
-            return
-        for group in self.optimizer.param_groups:
-            if group.get("depth", 0) >= frozen:
-                for p in group["params"]:
-                    p.grad = None
 
     def _global_loss(self, value: float, items: int) -> tuple[float, int]:
         """The step's loss and items over all ranks. Each rank's loss is already weighted so
