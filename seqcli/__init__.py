@@ -18,6 +18,7 @@ from seqcli.api import Run, load, train  # noqa: E402
 from seqcli import experiments  # noqa: E402
 from seqcli.classify.predict import Prediction  # noqa: E402
 from seqcli.errors import SeqcliError  # noqa: E402
+from seqcli.lm.decoding import Sample  # noqa: E402
 from seqcli.version import __version__  # noqa: E402
 
-__all__ = ["Prediction", "Run", "SeqcliError", "__version__", "experiments", "load", "train"]
+__all__ = ["Prediction", "Run", "Sample", "SeqcliError", "__version__", "experiments", "load", "train"]

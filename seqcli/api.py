@@ -25,7 +25,8 @@ from seqcli.config import (RunConfig, SampleConfig, config_from_toml, default_co
 from seqcli.errors import UsageError
 from seqcli.export.exporter import export_run
 from seqcli.lm.evaluate import evaluate_language_model
-from seqcli.lm.generate import check_left_to_right, generate_texts
+from seqcli.lm.decoding import Sample
+from seqcli.lm.generate import check_left_to_right, generate_samples
 from seqcli.lm.inspect import Inspection, inspect_text
 from seqcli.locations import Locations, from_environment
 from seqcli.runs import LoadedRun, load_run, read_summary
@@ -62,13 +63,17 @@ class Run:
                  seed: int | None = SAMPLING.seed,
                  num_samples: int = SAMPLING.num_samples, beam: int | None = SAMPLING.beam,
                  stop: str | Iterable[str] = SAMPLING.stop,
-                 keep_stop: bool = SAMPLING.keep_stop) -> str | list[str]:
+                 keep_stop: bool = SAMPLING.keep_stop,
+                 return_details: bool = False) -> str | list[str] | Sample | list[Sample]:
         """Continue `prime` (the result begins with it); a list when ``num_samples > 1``.
 
         The samples are drawn as one batch; sample i uses ``seed + i`` (the text that seed
         gives alone). ``beam=N`` searches instead (deterministic; ``num_samples <= N`` best
         beams). A text ends where it first contains a `stop` string, cut off unless
-        `keep_stop`. As `seqcli generate`; see seqcli/lm/generate.py and beam.py.
+        `keep_stop`. The text is always valid UTF-8, whatever the tokenizer. With
+        `return_details`, `seqcli.Sample`s instead of strings: the text and what
+        ``seqcli generate --format json`` says of it (`stopped`, `new_tokens`, beams'
+        `score`). As `seqcli generate`; see seqcli/lm/generate.py.
         """
         self._need("lm")
         check_left_to_right(self.config.data, self.path)
@@ -77,8 +82,10 @@ class Run:
                               greedy=greedy, num_samples=num_samples, seed=seed, beam=beam,
                               stop=stops, keep_stop=keep_stop)
         loaded = self._loaded
-        texts = generate_texts(loaded.model, loaded.tokenizer, prime, config, loaded.placement)
-        return texts if num_samples > 1 else texts[0]
+        samples = generate_samples(loaded.model, loaded.tokenizer, prime, config,
+                                   loaded.placement)
+        found = samples if return_details else [s.text for s in samples]
+        return found if num_samples > 1 else found[0]
 
     def inspect(self, text: str, *, layer: int | None = None, signal: str = "hidden",
                 units: list[int] | None = None, top: int = 3) -> Inspection:

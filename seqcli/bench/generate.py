@@ -1,10 +1,11 @@
 """`seqcli bench generate`: sampling speed with the state carried, against re-running the prefix.
 
-``seqcli-generate`` is ``seqcli.lm.generate.sample``: the prime runs once, then every token is
-one step of the recurrence with the state carried. ``reference-prefix-rerun`` produces the
-same kind of sample the naive way a transformer-style loop without a cache would: for every
-new token the whole sequence so far goes through the network from a zero state. Both use the
-same model, tokenizer and sampling rule (``next_token``), so only the strategy differs.
+``seqcli-generate`` is ``seqcli.lm.generate.generate_samples``, the entry point of
+``seqcli generate`` and ``Run.generate``: the prime runs once, then every token is one step of
+the recurrence with the state carried. ``reference-prefix-rerun`` produces the same sample the
+naive way a transformer-style loop without a cache would: for every new token the whole
+sequence so far goes through the network from a zero state. Both use the same model, tokenizer
+and sampling rule (``choose_tokens`` on a seeded ``Row``), so only the strategy differs.
 
 Per-token cost is also measured at a quarter, half and all of ``length``: flat for seqcli
 (each token costs one step), growing linearly for the reference (each token costs a prefix).
@@ -28,8 +29,8 @@ from seqcli.bench.timing import Candidate, build_report, interleave, machine_inf
 from seqcli.config import SampleConfig
 from seqcli.data.tokenizers import CharTokenizer, Tokenizer
 from seqcli.device import Placement, place
-from seqcli.lm.generate import next_token, sample, sample_rows
-from seqcli.lm.noise import RowNoise
+from seqcli.lm.generate import generate_samples
+from seqcli.lm.rows import Row, choose_tokens
 from seqcli.models.language_model import LanguageModel
 
 GENERATE_RATIOS = [("seqcli-generate", "reference-prefix-rerun")]
@@ -138,33 +139,42 @@ def bench_batched(model: torch.nn.Module, tokenizer: Tokenizer, settings: Genera
 
 def _batched(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, config: SampleConfig,
              placement: Placement, seeds: list[int]) -> int:
-    sample_rows(model, tokenizer, prime, config, placement, seeds)
+    generate_samples(model, tokenizer, prime,
+                     replace(config, num_samples=len(seeds), seed=seeds[0]), placement)
     return len(seeds) * config.length
 
 
 def _sequential(model: torch.nn.Module, tokenizer: Tokenizer, prime: str,
                 config: SampleConfig, placement: Placement, seeds: list[int]) -> int:
     for seed in seeds:
-        sample_rows(model, tokenizer, prime, config, placement, [seed])
+        generate_samples(model, tokenizer, prime, replace(config, num_samples=1, seed=seed),
+                         placement)
     return len(seeds) * config.length
 
 
 def _carried(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, length: int,
              config: SampleConfig, placement: Placement) -> int:
-    sample(model, tokenizer, prime, replace(config, length=length), placement)
+    generate_samples(model, tokenizer, prime, replace(config, length=length), placement)
+    return length
+
+
+def _rerun(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, length: int,
+           config: SampleConfig, placement: Placement) -> int:
+    rerun_sample(model, tokenizer, prime, replace(config, length=length), placement)
     return length
 
 
 @torch.no_grad()
-def _rerun(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, length: int,
-           config: SampleConfig, placement: Placement) -> int:
-    """No state kept: the whole prefix goes through the network for every new token. Its
-    noise comes from the same seeded row generator as `sample`'s, so the texts agree."""
-    noise = RowNoise([config.seed or 0], tokenizer.vocab_size)
+def rerun_sample(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, config: SampleConfig,
+                 placement: Placement) -> str:
+    """The reference: no state kept, the whole prefix goes through the network for every new
+    token. Each token is chosen for a row seeded as `generate_samples` seeds its first, so
+    the texts agree."""
+    row = Row(tokenizer, prime, config, config.seed or 0)
     ids = tokenizer.encode(prime)
-    for _ in range(length):
-        x = torch.tensor([ids], dtype=torch.long, device=placement.device)
+    while not row.finished:
+        x = torch.tensor([ids + row.tokens], dtype=torch.long, device=placement.device)
         with placement.autocast():
             logits, _ = model(x, None)
-        ids.append(int(next_token(logits[:, -1], config, noise.draw())))
-    return length
+        row.add(choose_tokens(logits[:, -1], [row])[0])
+    return row.sample(tokenizer, prime).text

@@ -59,7 +59,7 @@ def generate(
                 "samples": [s.text for s in samples],
                 "stopped": [s.stopped for s in samples],
                 "scores": [s.score for s in samples] if beam is not None else None,
-                "new_tokens": [s.tokens for s in samples],
+                "new_tokens": [s.new_tokens for s in samples],
                 "length": length,
                 "temperature": None if beam is not None else temperature,  # beams ignore it
                 "top_k": top_k,

@@ -1,8 +1,10 @@
 """The inputs an export is verified on, made from the run's own tokenizer and settings.
 
 Texts of a few kinds: fixed English sentences (read through the run's tokenizer, lowercasing
-and truncation as in prediction) and texts decoded from seeded random ids, so that every
-vocabulary, whatever its language, yields sequences of several different lengths. Language
+and truncation as in prediction) and texts of seeded random tokens, so that every vocabulary,
+whatever its language, yields sequences of several different lengths. The random tokens are
+drawn by generation's own rule (`choose_tokens`, from flat logits), so they are valid text
+for every tokenizer: random ids of a byte-level BPE would often not be. Language
 models see batches of more than one row and of one row, of several lengths, then steps with the
 state carried; classifiers see padded batches of mixed lengths, in and out of length order, and
 a text alone.
@@ -15,8 +17,9 @@ from torch import Tensor
 
 from seqcli.classify.batches import EncodedTexts
 from seqcli.classify.encoding import encode_for_model
-from seqcli.config import RunConfig
+from seqcli.config import RunConfig, SampleConfig
 from seqcli.data.tokenizers import UNK_ID, Tokenizer
+from seqcli.lm.rows import Row, choose_tokens
 
 TEXTS = ("the time traveller looked at the small machine on the table.",
          "a wonderful film, moving and warm", "an awful mess", "Zqxj!")
@@ -26,13 +29,17 @@ STEPS = 3  # steps after each prime, each fed the state the previous one returne
 
 
 def sample_texts(tokenizer: Tokenizer, seed: int = 0) -> list[str]:
-    """The fixed texts, then texts decoded from seeded random ids (no [PAD], no [UNK])."""
-    generator = torch.Generator().manual_seed(seed)
-    vocab = tokenizer.vocab_size
-    decoded = [tokenizer.decode(torch.randint(UNK_ID + 1, vocab, (n,),
-                                              generator=generator).tolist())
-               for n in RANDOM_LENGTHS]
-    return [*TEXTS, *decoded]
+    """The fixed texts, then texts of seeded random tokens (no [PAD], no [UNK])."""
+    return [*TEXTS, *(random_text(tokenizer, n, seed + i) for i, n in enumerate(RANDOM_LENGTHS))]
+
+
+def random_text(tokenizer: Tokenizer, length: int, seed: int) -> str:
+    """`length` tokens drawn uniformly among those generation may take at each step."""
+    row = Row(tokenizer, "", SampleConfig(length=length, temperature=1.0), seed)
+    flat = torch.zeros(1, tokenizer.vocab_size)
+    while not row.finished:
+        row.add(choose_tokens(flat, [row])[0])
+    return tokenizer.decode(row.tokens)
 
 
 def lm_primes(tokenizer: Tokenizer) -> list[Tensor]:

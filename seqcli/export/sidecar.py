@@ -5,9 +5,11 @@ folder holds the run's own tokenizer file (ours for characters, {"kind": "char",
 with id = 2 + position; the `tokenizers` library's file for word and BPE, which
 ``tokenizers.Tokenizer.from_file`` loads) and one JSON document describing the graph: task,
 labels, cell and shape, input and output names, dtypes and shapes (strings are dynamic axes),
-the state a language model carries and its reading direction (a ``--reverse`` model reads
-right to left), pad and unknown ids, lowercasing, truncation, the subword and wide n-gram
-recipes, the verification and the versions that wrote it.
+the state a language model carries, its reading direction (a ``--reverse`` model reads right
+to left) and the tokens it may sample (never pad or unknown; for a byte-level BPE, the table
+that keeps its output valid UTF-8: seqcli/lm/utf8.py), pad and unknown ids, lowercasing,
+truncation, the subword and wide n-gram recipes, the verification and the versions that
+wrote it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from seqcli.classify.subwords import MAX_N, MAX_NGRAMS, MIN_N
 from seqcli.classify.wide import SEPARATOR
 from seqcli.data.tokenizers import PAD_ID, UNK_ID
 from seqcli.export.wrappers import GraphSpec
+from seqcli.lm.utf8 import describe_masks, utf8_masks
 from seqcli.runs import TOKENIZER_FILE, LoadedRun
 from seqcli.version import __version__
 
@@ -85,8 +88,11 @@ def _task_fields(run: LoadedRun, spec: GraphSpec) -> dict[str, Any]:
         return {"state": [{"input": name, "output": out, "shape": list(spec.shapes[name])}
                           for name, out in zip(states, spec.outputs[1:])],
                 "never_sample": [PAD_ID, UNK_ID], "direction": DIRECTIONS[backward],
+                "utf8": describe_masks(utf8_masks(run.tokenizer)),
                 "usage": "prime once (ids [1, T], zero states), then feed one token [1, 1] "
-                         "per step with the states returned; sample from logits[:, -1]"
+                         "per step with the states returned; sample from logits[:, -1], "
+                         "never never_sample and, where utf8 is not null (byte-level BPE, "
+                         "whose tokens can split characters), only tokens its rule allows"
                          + (BACKWARD_USAGE if backward else "")}
     m = run.config.model
     subwords = None if not m.subwords else {

@@ -1,9 +1,9 @@
 """Beam search: the most likely continuations under the model, deterministically.
 
 Each step every live beam is extended by its `width` most likely tokens, by the model's own
-log-probabilities (no temperature, top-k or top-p; padding and unknown excluded as in
-sampling), and the `width` extensions with the highest total log-probability live on, one
-row each in the batch. A beam ends after --length new tokens, or earlier where its new text
+log-probabilities (no temperature, top-k or top-p; padding, unknown and the tokens that would
+break UTF-8 excluded as in sampling: rows.py, utf8.py), and the `width` extensions with the
+highest total log-probability live on, one row each in the batch. A beam ends after --length new tokens, or earlier where its new text
 reaches a stop string: it then waits among the finished while the others go on.
 
 Finished beams are ranked by a length-normalised score, sum(log p) / length ** LENGTH_ALPHA
@@ -21,15 +21,15 @@ beam, then to the lower token id (as argmax).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
 from seqcli.config import SampleConfig
 from seqcli.data.tokenizers import Tokenizer
 from seqcli.device import Placement
-from seqcli.lm.decoding import (RowText, Sample, TextStream, finish, mask_special, run_prime,
-                                select_rows, step)
+from seqcli.lm.decoding import Sample, TextStream, run_prime, select_rows, step
+from seqcli.lm.rows import Row, allowed_logits
 
 LENGTH_ALPHA = 1.0
 MAX_BEAM = 64
@@ -37,14 +37,13 @@ MAX_BEAM = 64
 
 @dataclass
 class Beam:
-    text: RowText
+    row: Row
     logp: float = 0.0  # sum of the new tokens' log-probabilities
     greedy: bool = False  # the continuation --greedy would give
-    stopped: str | None = None
 
     @property
     def score(self) -> float:
-        return normalised(self.logp, len(self.text.tokens))
+        return normalised(self.logp, len(self.row.tokens))
 
 
 def normalised(logp: float, length: int) -> float:
@@ -60,20 +59,18 @@ def beam_search(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, config
     `on_text` once the search is over."""
     width = config.beam or 1
     logits, state = run_prime(model, tokenizer, prime, placement)
-    live = [Beam(RowText(tokenizer, prime, config.stop), greedy=True)]
+    live = [Beam(Row(tokenizer, prime, replace(config, greedy=True)), greedy=True)]
     done: list[Beam] = []
-    for t in range(config.length):
-        parents, live = _extend(live, mask_special(logits), width)
-        done += [b for b in live if b.stopped is not None]
-        going = [k for k, b in enumerate(live) if b.stopped is None]
+    while live:
+        parents, live = _extend(live, allowed_logits(logits, [b.row for b in live]), width)
+        done += [b for b in live if b.row.finished]
+        going = [k for k, b in enumerate(live) if not b.row.finished]
         live, parents = [live[k] for k in going], [parents[k] for k in going]
-        if not live or t == config.length - 1:
-            break
-        state = select_rows(state, parents)
-        logits, state = step(model, [b.text.tokens[-1] for b in live], state, placement)
-    ranked = sorted(done + live, key=lambda b: -b.score)  # stable: ties keep beam order
-    samples = [finish(tokenizer, prime, b.text.tokens, config.stop, config.keep_stop, b.score)
-               for b in ranked[:config.num_samples]]
+        if live:
+            state = select_rows(state, parents)
+            logits, state = step(model, [b.row.tokens[-1] for b in live], state, placement)
+    ranked = sorted(done, key=lambda b: -b.score)  # stable: ties keep beam order
+    samples = [b.row.sample(tokenizer, prime, b.score) for b in ranked[:config.num_samples]]
     if on_text is not None:
         TextStream(prime, on_text).finish(samples[0].text[len(prime):])
     return samples
@@ -82,22 +79,26 @@ def beam_search(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, config
 def _extend(live: list[Beam], logits: torch.Tensor, width: int) -> tuple[list[int], list[Beam]]:
     """The next beams from masked logits [beams, vocab], and the row each one extends."""
     logp = torch.log_softmax(logits.double(), dim=-1)
-    k = min(width, int(torch.isfinite(logits[0]).sum()))
+    k = min(width, int(torch.isfinite(logits).sum(-1).max()))
     # Within a beam, log-probabilities rank as the logits do: a stable sort of the logits
     # puts the first maximum first, exactly as argmax (and --greedy) picks it.
     tokens = torch.sort(logits, dim=-1, descending=True, stable=True).indices[:, :k]
     totals = torch.tensor([b.logp for b in live], dtype=torch.float64)[:, None]
     scores = (totals + logp.gather(1, tokens)).flatten()  # [beams * k], beam-major
     tokens = tokens.flatten()
-    picked = torch.sort(scores, descending=True, stable=True).indices[:width].tolist()
+    ranked = torch.sort(scores, descending=True, stable=True).indices[:width].tolist()
+    picked = [flat for flat in ranked if scores[flat] > float("-inf")]  # masked: never
     greedy = next((i * k for i, b in enumerate(live) if b.greedy), None)
-    if greedy is not None and greedy not in picked:
-        picked[-1] = greedy  # keep --greedy's continuation in the beam
+    if greedy is not None and greedy not in picked:  # keep --greedy's continuation
+        if len(picked) == width:
+            picked[-1] = greedy
+        else:
+            picked.append(greedy)
     parents, beams = [], []
     for flat in picked:
         parent = live[flat // k]
-        text = parent.text.copy()
-        stopped = text.add(int(tokens[flat]))
-        beams.append(Beam(text, float(scores[flat]), parent.greedy and flat == greedy, stopped))
+        row = parent.row.copy()
+        row.add(int(tokens[flat]))
+        beams.append(Beam(row, float(scores[flat]), parent.greedy and flat == greedy))
         parents.append(flat // k)
     return parents, beams

@@ -1,5 +1,6 @@
-"""What sampling and beam search share: the prime run once, the tokens they may not pick,
-and each row's new text decoded token by token (for stop strings and for the terminal).
+"""What sampling and beam search share: the prime run once, the tokens they may never pick,
+one step of the recurrence for all rows, and the new text decoded token by token (for stop
+strings and for the terminal) and streamed.
 
 A row's *new text* is everything after the prime in the returned text: for word tokens it
 starts with the space that joins the first new word to the prime. Stop strings are looked
@@ -15,19 +16,20 @@ import torch
 
 from seqcli.data.tokenizers import PAD_ID, UNK_ID, Tokenizer
 from seqcli.device import Placement
-from seqcli.lm.stops import StopWatch, cut_at_stop
+from seqcli.lm.stops import cut_at_stop
 
 
 @dataclass(frozen=True)
 class Sample:
-    """One continuation: `text` begins with the prime; `stopped` is the stop string that
-    ended it (None when it ran to --length); `score` is beam search's length-normalised
-    log-probability (None for samples); `tokens` counts the new tokens produced."""
+    """One continuation, with what `seqcli generate --format json` says of it: `text` begins
+    with the prime; `stopped` is the stop string that ended it (None when it ran to
+    --length); `score` is beam search's length-normalised log-probability (None for
+    samples); `new_tokens` counts the tokens produced after the prime."""
 
     text: str
     stopped: str | None = None
     score: float | None = None
-    tokens: int = 0
+    new_tokens: int = 0
 
 
 def mask_special(logits: torch.Tensor) -> torch.Tensor:
@@ -116,33 +118,9 @@ class IncrementalDecoder:
         self.context, self.pending = self.pending[-1:], []
         return new
 
-
-class RowText:
-    """One row's new tokens and, when there are stop strings or a terminal to show it on, its
-    new text decoded piece by piece and watched for the stops."""
-
-    def __init__(self, tokenizer: Tokenizer, prime: str, stops: tuple[str, ...],
-                 decode: bool = False):
-        self.tokens: list[int] = []
-        wanted = decode or bool(stops)
-        self.decoder = IncrementalDecoder(tokenizer, joiner(tokenizer, prime)) if wanted else None
-        self.watch = StopWatch(stops) if stops else None
-        self.piece = ""  # the text the last token completed (when decoded)
-
-    def add(self, token: int) -> str | None:
-        """Append a token; the stop string its text completes, if any."""
-        self.tokens.append(token)
-        if self.decoder is None:
-            return None
-        self.piece = self.decoder.add(token)
-        return None if self.watch is None else self.watch.feed(self.piece)
-
-    def copy(self) -> RowText:
-        """An independent continuation of this row (beam search branches)."""
-        twin = RowText.__new__(RowText)
-        twin.tokens, twin.piece = list(self.tokens), self.piece
-        twin.decoder = None if self.decoder is None else _copy_decoder(self.decoder)
-        twin.watch = None if self.watch is None else self.watch.copy()
+    def copy(self) -> IncrementalDecoder:
+        twin = IncrementalDecoder(self.tokenizer, self.joiner)
+        twin.context, twin.pending = list(self.context), list(self.pending)
         return twin
 
 
@@ -176,12 +154,6 @@ class TextStream:
     def _show(self, text: str) -> None:
         self.on_text(text)
         self.shown.append(text)
-
-
-def _copy_decoder(decoder: IncrementalDecoder) -> IncrementalDecoder:
-    twin = IncrementalDecoder(decoder.tokenizer, decoder.joiner)
-    twin.context, twin.pending = list(decoder.context), list(decoder.pending)
-    return twin
 
 
 def _start_token(tokenizer: Tokenizer) -> int:

@@ -1,13 +1,16 @@
-"""Sampling text from a language model: greedy, temperature, top-k and top-p, N at once.
+"""Generating text from a language model: `generate_samples`, the one entry point (the CLI,
+`Run.generate`, `seqcli bench generate`), for greedy, temperature, top-k and top-p sampling,
+N at once, and beam search.
 
 The prime is run through the network once, with batch 1, and its state copied to the N
 rows; after that each new token costs one step of the recurrence for all rows together,
-never a re-run of the prefix. Row i draws from its own generator seeded ``seed + i`` (see
-noise.py), so sample i of N equals the single sample of ``--seed seed+i``: up to the last
-bits of the arithmetic, which a BLAS may order differently for N rows than for one (a token
-flips only on a near-exact tie; on the CPU the tests find them equal). A row that reaches a
-stop string (stops.py) leaves the batch; the loop ends when every row has. Beam search
-lives in beam.py; the two share decoding.py.
+never a re-run of the prefix. Each step, `choose_tokens` (rows.py) picks every row's token by
+its own options, among the tokens that keep its bytes valid UTF-8 (utf8.py). Row i draws from
+its own generator seeded ``seed + i`` (noise.py), so sample i of N equals the single sample of
+``--seed seed+i``: up to the last bits of the arithmetic, which a BLAS may order differently
+for N rows than for one (a token flips only on a near-exact tie; on the CPU the tests find
+them equal). A row that reaches a stop string (stops.py) leaves the batch; the loop ends when
+every row has. Beam search lives in beam.py; all share decoding.py and rows.py.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from seqcli.data.tokenizers import Tokenizer
 from seqcli.device import Placement
 from seqcli.errors import UsageError
 from seqcli.lm.beam import MAX_BEAM, beam_search
-from seqcli.lm.decoding import (RowText, Sample, TextStream, finish, mask_special, run_prime,
-                                select_rows, step)
-from seqcli.lm.noise import RowNoise
+from seqcli.lm.decoding import Sample, TextStream, run_prime, select_rows, step
+from seqcli.lm.noise import fresh_seed
+from seqcli.lm.rows import Row, choose_tokens
 
 MAX_LENGTH = 1_000_000  # tokens per sample: more is a typo, not a request
 MAX_SAMPLES = 10_000
@@ -88,107 +91,51 @@ def _check_beam(config: SampleConfig) -> None:
                          f"returns its best --num-samples continuations")
 
 
-def filter_logits(logits: torch.Tensor, top_k: int | None = None,
-                  top_p: float | None = None) -> torch.Tensor:
-    """Mask (to -inf) every token outside the top-k and outside the top-p nucleus.
-
-    logits: [..., vocab]. The most likely token always survives, so sampling never fails.
-    """
-    logits = logits.clone()
-    if top_k is not None and top_k < logits.size(-1):
-        kth = torch.topk(logits, top_k, dim=-1).values[..., -1:]
-        logits[logits < kth] = float("-inf")
-    if top_p is not None and top_p < 1.0:
-        sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
-        probs = sorted_logits.softmax(-1)
-        # Drop a token when the tokens ranked above it already reach top_p.
-        drop = probs.cumsum(-1) - probs >= top_p
-        drop[..., 0] = False
-        logits.scatter_(-1, order, sorted_logits.masked_fill(drop, float("-inf")))
-    return logits
-
-
-def next_token(logits: torch.Tensor, config: SampleConfig,
-               noise: torch.Tensor | None) -> torch.Tensor:
-    """Pick one token per row from [rows, vocab] logits; `noise` is Exp(1) [rows, vocab]
-    (see noise.py), unused by greedy."""
-    logits = mask_special(logits)  # on the CPU, where the seeded noise is
-    if config.greedy:
-        return logits.argmax(-1)
-    # Shift so the best logit is 0 before dividing: a tiny temperature then gives -inf (never
-    # inf - inf = NaN), and softmax is unchanged by the shift.
-    logits = logits - logits.max(-1, keepdim=True).values
-    probs = filter_logits(logits / config.temperature, config.top_k, config.top_p).softmax(-1)
-    return (probs / noise).argmax(-1)
-
-
 def generate_samples(model: torch.nn.Module, tokenizer: Tokenizer, prime: str,
                      config: SampleConfig, placement: Placement,
                      on_text: Callable[[str], None] | None = None) -> list[Sample]:
-    """`config.num_samples` samples (or beams), after checking the settings. The first one
-    is handed to `on_text` as it grows (beam search: once it is known, at the end)."""
+    """`config.num_samples` samples (or beams) of `prime`, after checking the settings: the one
+    entry point of the CLI, the Python API and the benchmarks. The first sample is handed to
+    `on_text` as it grows (beam search: once it is known, at the end)."""
     check_sample_config(config, tokenizer.vocab_size)
     if config.beam is not None:
         return beam_search(model, tokenizer, prime, config, placement, on_text)
     base = config.seed if config.seed is not None else fresh_seed()
+    stream = None if on_text is None else TextStream(prime, on_text, _holdback(config.stop))
     samples: list[Sample] = []
     for first in range(0, config.num_samples, MAX_BATCH):
         last = min(first + MAX_BATCH, config.num_samples)
-        samples += sample_rows(model, tokenizer, prime, config, placement,
-                               [base + i for i in range(first, last)],
-                               on_text if first == 0 else None)
-    return samples
-
-
-def generate_texts(model: torch.nn.Module, tokenizer: Tokenizer, prime: str,
-                   config: SampleConfig, placement: Placement,
-                   on_text: Callable[[str], None] | None = None) -> list[str]:
-    """The texts of `generate_samples`."""
-    return [s.text for s in generate_samples(model, tokenizer, prime, config, placement,
-                                             on_text)]
-
-
-def sample(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, config: SampleConfig,
-           placement: Placement, on_text: Callable[[str], None] | None = None) -> str:
-    """One sample, from the generator of `config.seed` (fresh when None), unchecked."""
-    seed = config.seed if config.seed is not None else fresh_seed()
-    return sample_rows(model, tokenizer, prime, config, placement, [seed], on_text)[0].text
-
-
-@torch.no_grad()
-def sample_rows(model: torch.nn.Module, tokenizer: Tokenizer, prime: str,
-                config: SampleConfig, placement: Placement, seeds: list[int],
-                on_text: Callable[[str], None] | None = None) -> list[Sample]:
-    """One batch, a row per seed: the prime once, then one step per token for all rows
-    still going. Row 0 streams to `on_text`, holding back what a stop could start in."""
-    logits, state = run_prime(model, tokenizer, prime, placement)
-    n = len(seeds)
-    logits, state = logits.expand(n, -1), select_rows(state, [0] * n)
-    noise = None if config.greedy else RowNoise(seeds, logits.size(-1))
-    rows = [RowText(tokenizer, prime, config.stop, decode=i == 0 and on_text is not None)
-            for i in range(n)]
-    holdback = max(map(len, config.stop), default=1) - 1
-    stream = TextStream(prime, on_text, holdback) if on_text is not None else None
-    active = list(range(n))  # rows still sampling, in order; the batch holds these
-    for t in range(config.length):
-        drawn = next_token(logits, config, None if noise is None else noise.draw(active))
-        going = []  # positions in `active` of the rows that did not just stop
-        for k, (row, token) in enumerate(zip(active, drawn.tolist())):
-            if rows[row].add(token) is None:
-                going.append(k)
-        if stream is not None and active[0] == 0 and going[:1] == [0]:  # row 0 goes on
-            stream.push(rows[0].piece)
-        if not going or t == config.length - 1:
-            break
-        if len(going) < len(active):
-            active, state = [active[k] for k in going], select_rows(state, going)
-        logits, state = step(model, [rows[row].tokens[-1] for row in active], state, placement)
-    samples = [finish(tokenizer, prime, r.tokens, config.stop, config.keep_stop) for r in rows]
+        rows = [Row(tokenizer, prime, config, base + i, decode=i == 0 and stream is not None)
+                for i in range(first, last)]
+        decode_rows(model, tokenizer, prime, rows, placement, stream if first == 0 else None)
+        samples += [row.sample(tokenizer, prime) for row in rows]
     if stream is not None:
         stream.finish(samples[0].text[len(prime):])
     return samples
 
 
-def fresh_seed() -> int:
-    """A seed for an unseeded run: random (without touching torch's global generator)."""
-    return torch.Generator().seed() % MAX_SEED
+@torch.no_grad()
+def decode_rows(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, rows: list[Row],
+                placement: Placement, stream: TextStream | None = None) -> None:
+    """Run `rows` (continuations of `prime`) to their ends as one batch: the prime once, then
+    one step per token for all rows still going; a row that finishes leaves the batch. Row 0's
+    new text goes to `stream` as it grows (the caller finishes the stream)."""
+    logits, state = run_prime(model, tokenizer, prime, placement)
+    logits, state = logits.expand(len(rows), -1), select_rows(state, [0] * len(rows))
+    active = list(rows)  # rows still going, in order; the batch holds these
+    while True:
+        for row, token in zip(active, choose_tokens(logits, active)):
+            row.add(token)
+        if stream is not None and active[0] is rows[0] and rows[0].stopped is None:
+            stream.push(rows[0].piece)
+        going = [k for k, row in enumerate(active) if not row.finished]
+        if not going:
+            return
+        if len(going) < len(active):
+            active, state = [active[k] for k in going], select_rows(state, going)
+        logits, state = step(model, [row.tokens[-1] for row in active], state, placement)
+
+
+def _holdback(stops: tuple[str, ...]) -> int:
+    """Characters a stream holds back: a stop string could begin in them."""
+    return max(map(len, stops), default=1) - 1

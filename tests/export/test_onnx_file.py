@@ -13,7 +13,7 @@ from seqcli.data.tokenizers import PAD_ID, UNK_ID
 from seqcli.errors import ExportError, UsageError
 from seqcli.export import onnx_file
 from seqcli.export.exporter import export_run
-from seqcli.lm.generate import sample
+from seqcli.lm.generate import generate_samples
 
 ort = pytest.importorskip("onnxruntime")
 np = pytest.importorskip("numpy")
@@ -24,17 +24,26 @@ def session(path):
 
 
 def onnx_greedy(path, meta, ids: list[int], length: int) -> list[int]:
-    """The README's loop, greedy: prime once, then one token per step with the state carried."""
+    """The README's loop, greedy: prime once, then one token per step with the state carried,
+    never pad or unknown and, for byte-level BPE, only what the sidecar's utf8 rule allows."""
     model = session(path)
     state = {s["input"]: np.zeros([1 if d == "batch" else d for d in s["shape"]], np.float32)
              for s in meta["state"]}
+    utf8 = meta["utf8"]
+    if utf8 is not None:
+        after = np.array([[int(c) for c in row] for row in utf8["next_state"]])
+        steps, at = np.array(utf8["steps_to_complete"]), utf8["start_state"]
     x, produced = np.array([ids], np.int64), []
-    for _ in range(length):
+    for left in range(length, 0, -1):
         logits, *new = model.run(None, {"ids": x, **state})
         state = dict(zip(state, new))
         last = logits[0, -1]
         last[[PAD_ID, UNK_ID]] = -np.inf
+        if utf8 is not None:
+            last[steps[after[at]] >= left] = -np.inf
         produced.append(int(last.argmax()))
+        if utf8 is not None:
+            at = after[at][produced[-1]]
         x = np.array([[produced[-1]]], np.int64)
     return produced
 
@@ -50,10 +59,29 @@ def test_language_model_generates_as_pytorch_does(run_factory, tmp_path, cell, l
     assert [s["shape"] for s in meta["state"]] == [[layers, "batch", 12]] * (
         2 if cell == "lstm" else 1)
     prime = "the time"
-    expected = sample(run.model, run.tokenizer, prime, SampleConfig(length=12, greedy=True),
-                      run.placement)
+    expected = generate_samples(run.model, run.tokenizer, prime,
+                                SampleConfig(length=12, greedy=True), run.placement)[0].text
     produced = onnx_greedy(tmp_path / "lm.onnx", meta, run.tokenizer.encode(prime), 12)
     assert prime + run.tokenizer.decode(produced) == expected
+
+
+def test_the_sidecar_utf8_rule_gives_seqcli_byte_level_generation(run_factory, tmp_path):
+    """A byte-level BPE model (untrained: it would pick stray bytes) generates through
+    onnxruntime, with the sidecar's rule, exactly what seqcli does: valid UTF-8."""
+    run = run_factory("lm", cell="gru", tokenizer="bpe")
+    export_run(run, tmp_path / "lm.onnx")
+    meta = json.loads((tmp_path / "lm.onnx.json").read_text())
+    assert meta["utf8"] is not None and len(meta["utf8"]["next_state"][0]) == meta["model"][
+        "vocab_size"]
+    for length in (1, 2, 5, 40):
+        expected = generate_samples(run.model, run.tokenizer, "the",
+                                    SampleConfig(length=length, greedy=True), run.placement)
+        produced = onnx_greedy(tmp_path / "lm.onnx", meta, run.tokenizer.encode("the"), length)
+        assert "the" + run.tokenizer.decode(produced) == expected[0].text
+        assert "\ufffd" not in expected[0].text
+    meta["utf8"] = None  # the rule is needed: without it the same loop breaks the text
+    produced = onnx_greedy(tmp_path / "lm.onnx", meta, run.tokenizer.encode("the"), 40)
+    assert "\ufffd" in run.tokenizer.decode(produced)
 
 
 @pytest.mark.parametrize("layers", [1, 2])

@@ -50,7 +50,7 @@ def test_beam_one_is_greedy_exactly(lm):
     for stop in ((), ("e",)):
         a = generate_samples(model, tok, "the", replace(greedy, stop=stop), place("cpu"))[0]
         b = generate_samples(model, tok, "the", replace(beam, stop=stop), place("cpu"))[0]
-        assert (a.text, a.stopped, a.tokens) == (b.text, b.stopped, b.tokens)
+        assert (a.text, a.stopped, a.new_tokens) == (b.text, b.stopped, b.new_tokens)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -74,7 +74,7 @@ def test_beams_are_deterministic_distinct_and_ranked(lm):
     assert a == generate_samples(model, tok, "the", replace(config, seed=3), place("cpu"))
     scores = [s.score for s in a]
     assert scores == sorted(scores, reverse=True) and len({s.text for s in a}) == 5
-    assert all(s.tokens == 15 and s.stopped is None for s in a)
+    assert all(s.new_tokens == 15 and s.stopped is None for s in a)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -89,9 +89,9 @@ def test_beams_stopped_by_a_stop_string_wait_while_others_go_on(seed):
     for s in got:
         new = s.text[3:]
         if s.stopped is None:
-            assert s.tokens == 25 and not any(stop in new for stop in stops)
+            assert s.new_tokens == 25 and not any(stop in new for stop in stops)
         else:
-            assert new.endswith(s.stopped) and s.tokens == len(new) < 25
+            assert new.endswith(s.stopped) and s.new_tokens == len(new) < 25
             assert not any(stop in new[:-1] for stop in stops)
     assert [s.score for s in got] == sorted((s.score for s in got), reverse=True)
 
@@ -101,7 +101,7 @@ def test_the_search_ends_when_every_beam_has_stopped():
     every = tuple(tok.decode([i]) for i in range(2, tok.vocab_size))
     got = generate_samples(model, tok, "the", SampleConfig(length=50, beam=3, num_samples=3,
                                                            stop=every), place("cpu"))
-    assert [(s.text, s.tokens) for s in got] == [("the", 1)] * 3
+    assert [(s.text, s.new_tokens) for s in got] == [("the", 1)] * 3
     assert all(s.stopped for s in got)
 
 

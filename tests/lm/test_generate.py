@@ -4,14 +4,24 @@ import pytest
 import torch
 
 from seqcli.config import RunConfig, SampleConfig
-from seqcli.data.tokenizers import train_tokenizer
+from seqcli.data.tokenizers import CharTokenizer, train_tokenizer
 from seqcli.device import place
 from seqcli.errors import UsageError
 from seqcli.lm.decoding import IncrementalDecoder, TextStream
-from seqcli.lm.generate import (check_sample_config, filter_logits, generate_samples, next_token,
-                                sample)
-from seqcli.lm.noise import RowNoise
+from seqcli.lm.generate import check_sample_config, generate_samples
+from seqcli.lm.rows import Row, choose_tokens, filter_logits
 from seqcli.models.builder import build_model
+
+
+def sample(model, tok, prime, config, placement, on_text=None) -> str:
+    """The text of one sample (the first of `config`)."""
+    return generate_samples(model, tok, prime, config, placement, on_text)[0].text
+
+
+def row(vocab_size: int, seed: int = 0, **options) -> Row:
+    """A row over a character vocabulary of `vocab_size` ids (ids 0, 1: pad, unknown)."""
+    tok = CharTokenizer([chr(ord("a") + i) for i in range(vocab_size - 2)])
+    return Row(tok, "", SampleConfig(**options), seed)
 
 
 @pytest.fixture
@@ -55,13 +65,12 @@ def test_carried_state_equals_rerunning_the_prefix(lm):
 
 def test_greedy_is_argmax():
     logits = torch.tensor([[0.1, 0.2, 3.0, 0.5, 2.9]])
-    token = next_token(logits, SampleConfig(greedy=True), None)
-    assert token.item() == 2
+    assert choose_tokens(logits, [row(5, greedy=True)]) == [2]
 
 
 def test_greedy_never_picks_pad_or_unknown():
     logits = torch.tensor([[9.0, 8.0, 1.0, 0.5]])
-    assert next_token(logits, SampleConfig(greedy=True), None).item() == 2
+    assert choose_tokens(logits, [row(4, greedy=True)]) == [2]
 
 
 def test_top_k_masks_all_but_k():
@@ -81,10 +90,31 @@ def test_top_p_keeps_smallest_nucleus():
 
 def test_sampling_respects_top_k():
     logits = torch.tensor([[0.0, 0.0, 5.0, 4.9, 1.0, 1.0]])
-    noise = RowNoise([0], logits.size(-1))
-    seen = {next_token(logits, SampleConfig(top_k=2, temperature=5.0), noise.draw()).item()
-            for _ in range(200)}
+    sampled = row(6, top_k=2, temperature=5.0)
+    seen = {choose_tokens(logits, [sampled])[0] for _ in range(200)}
     assert seen == {2, 3}
+
+
+def test_top_k_and_top_p_may_differ_per_row():
+    logits = torch.tensor([[1.0, 4.0, 3.0, 2.0, 0.0]] * 3)
+    kept = torch.isfinite(filter_logits(logits, top_k=[1, None, 3], top_p=[None, 0.01, None]))
+    assert kept.tolist() == [[False, True, False, False, False], [False, True, False, False, False],
+                             [False, True, True, True, False]]
+
+
+def test_each_row_chooses_by_its_own_options_whatever_it_is_batched_with():
+    """A server batches requests with different settings: a row's tokens must not depend on
+    the rows beside it (nor on whether they draw noise at all)."""
+    logits = torch.randn(40, 3, 12, generator=torch.Generator().manual_seed(0))
+    options = [dict(temperature=0.7, seed=1), dict(greedy=True), dict(top_k=3, top_p=0.8,
+                                                                        temperature=2.0, seed=2)]
+    alone = [[choose_tokens(step[k:k + 1], [r])[0] for step in logits]
+             for k, r in enumerate(row(12, **o) for o in options)]
+    together, rows = [], [row(12, **o) for o in options]
+    for step in logits:
+        together.append(choose_tokens(step, rows))
+    assert [list(col) for col in zip(*together)] == alone
+    assert len(set(alone[0])) > 3 and len(set(alone[2])) > 1  # really sampled
 
 
 @pytest.mark.parametrize("bad", [dict(length=0), dict(temperature=0.0), dict(temperature=-1.0),
@@ -150,7 +180,7 @@ def test_batched_samples_are_reproducible_and_differ_by_row(lm):
     a = generate_samples(model, tok, "the", config, place("cpu"))
     b = generate_samples(model, tok, "the", config, place("cpu"))
     assert a == b and len({s.text for s in a}) == 4
-    assert all(s.text.startswith("the") and s.stopped is None and s.tokens == 30 for s in a)
+    assert all(s.text.startswith("the") and s.stopped is None and s.new_tokens == 30 for s in a)
 
 
 def test_sample_i_of_n_is_the_single_sample_of_seed_plus_i(lm):
@@ -189,9 +219,8 @@ def test_exponential_race_samples_the_distribution():
     """argmax p / E with E ~ Exp(1) draws each token with its probability."""
     probs = torch.tensor([[0.0, 0.0, 0.5, 0.3, 0.2]])
     logits = torch.where(probs > 0, probs.log(), torch.tensor(-1e9))
-    noise = RowNoise([3], 5)
-    counts = torch.bincount(torch.cat([next_token(logits, SampleConfig(temperature=1.0),
-                                                  noise.draw()) for _ in range(4000)]),
-                            minlength=5)
+    sampled = row(5, seed=3, temperature=1.0)
+    counts = torch.bincount(torch.tensor([choose_tokens(logits, [sampled])[0]
+                                          for _ in range(4000)]), minlength=5)
     assert counts[:2].sum() == 0
     assert torch.allclose(counts.float() / 4000, probs[0], atol=0.03)

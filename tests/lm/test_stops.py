@@ -76,7 +76,7 @@ def test_generation_stops_at_a_stop_string_wherever_tokens_split_it(lm, crossing
     cut = full.index(stop, 3)
     assert got.stopped == stop
     assert got.text == full[:cut + len(stop) if keep else cut]
-    assert got.tokens <= 40
+    assert got.new_tokens <= 40
 
 
 def test_rows_stop_early_while_others_go_on(lm):
@@ -130,4 +130,4 @@ def test_finished_rows_leave_the_batch_and_the_loop_ends_with_the_last(lm):
     got = generate_samples(counting, tok, "the", config, place("cpu"))
     assert all(s.stopped == " " and " " not in s.text[3:] for s in got)
     sizes = counting.batches[1:]  # after the prime
-    assert sizes == sorted(sizes, reverse=True) and len(sizes) == max(s.tokens for s in got) - 1
+    assert sizes == sorted(sizes, reverse=True) and len(sizes) == max(s.new_tokens for s in got) - 1
