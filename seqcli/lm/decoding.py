@@ -72,6 +72,14 @@ def select_rows(state, rows: list[int]):
     return state.index_select(1, torch.tensor(rows, dtype=torch.long, device=state.device))
 
 
+def join_rows(states: list):
+    """The recurrent states of several batches as one batch, rows in order (a row joining a
+    running batch: its primed state after the others'). The inverse of `select_rows`."""
+    if isinstance(states[0], tuple):
+        return tuple(join_rows(list(parts)) for parts in zip(*states))
+    return torch.cat(states, dim=1)
+
+
 def joiner(tokenizer: Tokenizer, prime: str) -> str:
     """Word tokens decode without the space that separates the first new word from the prime."""
     return " " if tokenizer.kind == "word" and prime else ""

@@ -8,10 +8,15 @@ from typer.testing import CliRunner
 
 from seqcli.bench.classify import ClassifyBenchSettings, bench_classify
 from seqcli.bench.data import build_large_corpus, d2l_chars, sentences
-from seqcli.bench.generate import GenerateBenchSettings, bench_generate
+from seqcli.bench.generate import GenerateBenchSettings, bench_generate, rerun_sample
 from seqcli.bench.references import ConciseLM, ScratchLM, d2l_train_step
 from seqcli.bench.train import TRAIN_CANDIDATES, TrainBenchSettings, bench_train
 from seqcli.cli.main import app
+from seqcli.config import SampleConfig
+from seqcli.data.tokenizers import train_tokenizer
+from seqcli.device import place
+from seqcli.lm.generate import generate_samples
+from seqcli.models.language_model import LanguageModel
 
 runner = CliRunner()
 TINY_TRAIN = TrainBenchSettings(hidden_size=8, batch_size=2, seq_len=4, rounds=2, steps=1,
@@ -55,6 +60,19 @@ def test_references_train_every_cell(cell, kind):
     assert any(not torch.equal(a, p) for a, p in zip(before, model.parameters()))
     logits, _ = model(x)
     assert logits.shape == (3, 5, 28)
+
+
+@pytest.mark.parametrize("kind", ["char", "bpe"])
+def test_the_prefix_rerun_reference_samples_what_seqcli_samples(kind):
+    """The benchmark compares strategies only: the same model, seed and sampling rule (the
+    UTF-8 mask of a byte-level BPE included) give the same text either way."""
+    torch.manual_seed(0)
+    tok = train_tokenizer(kind, ["记忆网络 the time machine 的时间。"] * 3, vocab_size=280)
+    model = LanguageModel(tok.vocab_size, 8, 16).eval()
+    config = SampleConfig(length=12, temperature=1.2, top_p=0.95, seed=5)
+    fp32 = place("cpu", "fp32")
+    assert rerun_sample(model, tok, "记忆", config, fp32) == generate_samples(
+        model, tok, "记忆", config, fp32)[0].text
 
 
 def test_bench_generate_report(chars):

@@ -10,7 +10,9 @@ import time
 import pytest
 from typer.testing import CliRunner
 
+import seqcli
 from seqcli.cli.main import app
+from tests.data.test_token_bytes import ZH
 
 runner = CliRunner()
 TINY = ["--hidden", "32", "--embedding", "16", "--layers", "1", "--seq-len", "16",
@@ -172,3 +174,36 @@ def test_ctrl_c_saves_and_resume_matches_uninterrupted(tiny_corpus, tmp_path):
     a, b = json.loads(full.stdout), json.loads(resumed.stdout)
     assert b["steps"] == 150
     assert b["val_loss"] == a["val_loss"]
+
+
+def test_chinese_bpe_generation_is_valid_text_and_python_gets_the_cli_details(tmp_path,
+                                                                              runs_dir):
+    """A byte-level BPE model on Chinese text: the CLI's samples (streamed and JSON) are
+    valid text, and Run.generate(return_details=True) gives the JSON's per-sample details."""
+    corpus = tmp_path / "zh.txt"
+    corpus.write_text(ZH * 6, encoding="utf-8")
+    trained = run("train", "--corpus", corpus, "--tokenizer", "bpe", "--vocab-size", "300",
+                  *TINY[:-4], "--max-steps", "4", "--eval-every", "4", "--format", "json")
+    assert trained.exit_code == 0, trained.output
+    run_dir = json.loads(trained.stdout)["run_dir"]
+    options = ["--prime", "记忆", "--length", "9", "--seed", "2"]
+    streamed = run("generate", *options, "--temperature", "1.5")
+    assert streamed.exit_code == 0 and "\ufffd" not in streamed.stdout
+    for extra, settings in ((["--temperature", "1.5"], {"temperature": 1.5}),
+                            (["--num-samples", "6", "--stop", "的"],
+                             {"num_samples": 6, "stop": "的"}),
+                            (["--beam", "3", "--num-samples", "2"],
+                             {"beam": 3, "num_samples": 2})):
+        result = run("generate", *options, *extra, "--format", "json")
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.stdout)
+        python = seqcli.load(run_dir).generate("记忆", length=9, seed=2, **settings,
+                                               return_details=True)
+        python = python if isinstance(python, list) else [python]
+        assert all(isinstance(s, seqcli.Sample) for s in python)
+        assert doc["samples"] == [s.text for s in python]
+        assert doc["stopped"] == [s.stopped for s in python]
+        assert doc["new_tokens"] == [s.new_tokens for s in python]
+        assert doc["scores"] == ([s.score for s in python] if "beam" in settings else None)
+        assert not any("\ufffd" in text for text in doc["samples"])
+    assert doc["scores"][0] >= doc["scores"][1]

@@ -1,6 +1,7 @@
 """The README's onnxruntime snippet and examples/onnx_classify.py run as written, on exports
 of tiny runs, and agree with seqcli."""
 
+import os
 import re
 import subprocess
 import sys
@@ -25,7 +26,8 @@ def readme_snippet() -> str:
 
 def run_python(code_or_args: list[str], cwd: Path) -> str:
     done = subprocess.run([sys.executable, *code_or_args], cwd=cwd, capture_output=True,
-                          text=True, timeout=60, check=False)
+                          text=True, encoding="utf-8", timeout=60, check=False,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
@@ -40,6 +42,9 @@ def test_readme_snippet_generates_from_an_exported_language_model(run_factory, t
     code = code.replace("runs/lm-20261201-101500/export", str(run.path / "export"))
     printed = run_python(["-c", code], tmp_path)
     assert printed.startswith("the time traveller") and len(printed.strip()) > 40
+    # An untrained byte-level BPE would pick stray bytes: the sidecar's rule must keep the
+    # text valid (U+FFFD is what the tokenizer's decoder makes of invalid bytes).
+    assert "\ufffd" not in printed
 
 
 def test_readme_snippet_feeds_a_right_to_left_model_backwards(run_factory, tmp_path):

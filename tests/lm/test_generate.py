@@ -4,24 +4,17 @@ import pytest
 import torch
 
 from seqcli.config import RunConfig, SampleConfig
-from seqcli.data.tokenizers import CharTokenizer, train_tokenizer
+from seqcli.data.tokenizers import train_tokenizer
 from seqcli.device import place
 from seqcli.errors import UsageError
 from seqcli.lm.decoding import IncrementalDecoder, TextStream
 from seqcli.lm.generate import check_sample_config, generate_samples
-from seqcli.lm.rows import Row, choose_tokens, filter_logits
 from seqcli.models.builder import build_model
 
 
 def sample(model, tok, prime, config, placement, on_text=None) -> str:
     """The text of one sample (the first of `config`)."""
     return generate_samples(model, tok, prime, config, placement, on_text)[0].text
-
-
-def row(vocab_size: int, seed: int = 0, **options) -> Row:
-    """A row over a character vocabulary of `vocab_size` ids (ids 0, 1: pad, unknown)."""
-    tok = CharTokenizer([chr(ord("a") + i) for i in range(vocab_size - 2)])
-    return Row(tok, "", SampleConfig(**options), seed)
 
 
 @pytest.fixture
@@ -61,60 +54,6 @@ def test_carried_state_equals_rerunning_the_prefix(lm):
             logits, state = model(ids[:, t:t + 1], state)
             steps.append(logits)
     assert torch.allclose(torch.cat(steps, 1), full, atol=1e-5)
-
-
-def test_greedy_is_argmax():
-    logits = torch.tensor([[0.1, 0.2, 3.0, 0.5, 2.9]])
-    assert choose_tokens(logits, [row(5, greedy=True)]) == [2]
-
-
-def test_greedy_never_picks_pad_or_unknown():
-    logits = torch.tensor([[9.0, 8.0, 1.0, 0.5]])
-    assert choose_tokens(logits, [row(4, greedy=True)]) == [2]
-
-
-def test_top_k_masks_all_but_k():
-    logits = torch.tensor([[1.0, 4.0, 3.0, 2.0, 0.0]])
-    kept = torch.isfinite(filter_logits(logits, top_k=2))
-    assert kept.tolist() == [[False, True, True, False, False]]
-
-
-def test_top_p_keeps_smallest_nucleus():
-    probs = torch.tensor([[0.5, 0.3, 0.15, 0.05]])
-    logits = probs.log()
-    assert torch.isfinite(filter_logits(logits, top_p=0.5)).tolist() == [[True, False, False, False]]
-    assert torch.isfinite(filter_logits(logits, top_p=0.79)).tolist() == [[True, True, False, False]]
-    assert torch.isfinite(filter_logits(logits, top_p=0.81)).tolist() == [[True, True, True, False]]
-    assert torch.isfinite(filter_logits(logits, top_p=1.0)).all()
-
-
-def test_sampling_respects_top_k():
-    logits = torch.tensor([[0.0, 0.0, 5.0, 4.9, 1.0, 1.0]])
-    sampled = row(6, top_k=2, temperature=5.0)
-    seen = {choose_tokens(logits, [sampled])[0] for _ in range(200)}
-    assert seen == {2, 3}
-
-
-def test_top_k_and_top_p_may_differ_per_row():
-    logits = torch.tensor([[1.0, 4.0, 3.0, 2.0, 0.0]] * 3)
-    kept = torch.isfinite(filter_logits(logits, top_k=[1, None, 3], top_p=[None, 0.01, None]))
-    assert kept.tolist() == [[False, True, False, False, False], [False, True, False, False, False],
-                             [False, True, True, True, False]]
-
-
-def test_each_row_chooses_by_its_own_options_whatever_it_is_batched_with():
-    """A server batches requests with different settings: a row's tokens must not depend on
-    the rows beside it (nor on whether they draw noise at all)."""
-    logits = torch.randn(40, 3, 12, generator=torch.Generator().manual_seed(0))
-    options = [dict(temperature=0.7, seed=1), dict(greedy=True), dict(top_k=3, top_p=0.8,
-                                                                        temperature=2.0, seed=2)]
-    alone = [[choose_tokens(step[k:k + 1], [r])[0] for step in logits]
-             for k, r in enumerate(row(12, **o) for o in options)]
-    together, rows = [], [row(12, **o) for o in options]
-    for step in logits:
-        together.append(choose_tokens(step, rows))
-    assert [list(col) for col in zip(*together)] == alone
-    assert len(set(alone[0])) > 3 and len(set(alone[2])) > 1  # really sampled
 
 
 @pytest.mark.parametrize("bad", [dict(length=0), dict(temperature=0.0), dict(temperature=-1.0),
@@ -213,14 +152,3 @@ def test_num_samples_is_one_batch_one_forward_per_token(lm):
     config = SampleConfig(length=10, num_samples=6, seed=1)
     generate_samples(counting, tok, "time", config, place("cpu"))
     assert counting.batches == [(1, 4)] + [(6, 1)] * 9  # the prime once, then all rows a step
-
-
-def test_exponential_race_samples_the_distribution():
-    """argmax p / E with E ~ Exp(1) draws each token with its probability."""
-    probs = torch.tensor([[0.0, 0.0, 0.5, 0.3, 0.2]])
-    logits = torch.where(probs > 0, probs.log(), torch.tensor(-1e9))
-    sampled = row(5, seed=3, temperature=1.0)
-    counts = torch.bincount(torch.tensor([choose_tokens(logits, [sampled])[0]
-                                          for _ in range(4000)]), minlength=5)
-    assert counts[:2].sum() == 0
-    assert torch.allclose(counts.float() / 4000, probs[0], atol=0.03)

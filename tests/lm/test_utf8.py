@@ -8,27 +8,19 @@ from dataclasses import replace
 
 import pytest
 import torch
-from tokenizers import Tokenizer as Backend
-from tokenizers import models, pre_tokenizers, trainers
 
 import seqcli
-
 from seqcli.config import RunConfig, SampleConfig
-from seqcli.data.token_bytes import BYTE_OF, is_byte_level, token_bytes
-from seqcli.data.tokenizers import LibraryTokenizer, train_tokenizer
+from seqcli.data.token_bytes import token_bytes
+from seqcli.data.tokenizers import train_tokenizer
 from seqcli.device import place
 from seqcli.lm.generate import decode_rows, generate_samples
 from seqcli.lm.rows import Row
 from seqcli.lm.utf8 import ACCEPT, REJECT, STATES, advance, utf8_masks
 from seqcli.models.builder import build_model
+from tests.data.test_token_bytes import ZH, bpe_over_characters
 
 CPU = place("cpu", "fp32")
-# Our own text: Chinese with ASCII and punctuation, plus characters whose UTF-8 starts with the
-# lead bytes that narrow the next byte (E0: Thai, ED: Hangul, F0: emoji, F4: plane 16).
-ZH = ("循环神经网络把上一步的隐藏状态传给下一步。长短期记忆网络用门控制细胞状态，"
-      "遗忘门决定保留多少旧的信息，输入门决定写入多少新的信息。"
-      "我们在中文笔记上训练语言模型，然后生成文本：每个样本都必须是合法的文本。"
-      "The LSTM reads one token at a time. กข 한국어 😀 \U00100000 好的！\n")
 
 
 @pytest.fixture(scope="module")
@@ -165,24 +157,12 @@ def test_the_state_machine_agrees_with_python_utf8():
     assert len(STATES) == 8
 
 
-def test_token_bytes_follow_the_byte_level_alphabet(zh_bpe):
-    assert set(BYTE_OF) == set(pre_tokenizers.ByteLevel.alphabet()) and len(BYTE_OF) == 256
-    spelled = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
-    assert bytes(BYTE_OF[c] for c in spelled.pre_tokenize_str(ZH)[0][0]) == ZH.encode()
-    assert produced_bytes(zh_bpe, zh_bpe.encode(ZH)) == ZH.encode()
-
-
 def test_tokens_of_whole_characters_need_no_mask(zh_bpe):
-    """Detected from the tokenizer, not its kind: a BPE over characters (no ByteLevel decoder)
-    is as free as char and word tokens; byte-level BPE is masked."""
-    backend = Backend(models.BPE(unk_token="[UNK]"))
-    backend.train_from_iterator([ZH] * 4, trainers.BpeTrainer(
-        vocab_size=200, special_tokens=["[PAD]", "[UNK]"], show_progress=False))
-    over_characters = LibraryTokenizer(backend, "bpe")
-    for tok in (train_tokenizer("char", [ZH]), train_tokenizer("word", [ZH]), over_characters):
-        assert not is_byte_level(tok) and utf8_masks(tok).trivial
-        assert utf8_masks(tok).allowed([ACCEPT], [1]) is None
-    assert is_byte_level(zh_bpe) and not utf8_masks(zh_bpe).trivial
+    """A BPE over characters is as free as char and word tokens; byte-level BPE is masked."""
+    for tok in (train_tokenizer("char", [ZH]), train_tokenizer("word", [ZH]),
+                bpe_over_characters([ZH] * 4)):
+        assert utf8_masks(tok).trivial and utf8_masks(tok).allowed([ACCEPT], [1]) is None
+    assert not utf8_masks(zh_bpe).trivial
 
 
 def test_the_mask_is_built_once_per_tokenizer(zh_bpe):
