@@ -177,4 +177,4 @@ def rerun_sample(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, confi
         with placement.autocast():
             logits, _ = model(x, None)
         row.add(choose_tokens(logits[:, -1], [row])[0])
-    return row.sample(tokenizer, prime).text
+    return row.sample().text

@@ -70,7 +70,7 @@ def beam_search(model: torch.nn.Module, tokenizer: Tokenizer, prime: str, config
             state = select_rows(state, parents)
             logits, state = step(model, [b.row.tokens[-1] for b in live], state, placement)
     ranked = sorted(done, key=lambda b: -b.score)  # stable: ties keep beam order
-    samples = [b.row.sample(tokenizer, prime, b.score) for b in ranked[:config.num_samples]]
+    samples = [b.row.sample(b.score) for b in ranked[:config.num_samples]]
     if on_text is not None:
         TextStream(prime, on_text).finish(samples[0].text[len(prime):])
     return samples

@@ -108,7 +108,7 @@ def generate_samples(model: torch.nn.Module, tokenizer: Tokenizer, prime: str,
         rows = [Row(tokenizer, prime, config, base + i, decode=i == 0 and stream is not None)
                 for i in range(first, last)]
         decode_rows(model, tokenizer, prime, rows, placement, stream if first == 0 else None)
-        samples += [row.sample(tokenizer, prime) for row in rows]
+        samples += [row.sample() for row in rows]
     if stream is not None:
         stream.finish(samples[0].text[len(prime):])
     return samples

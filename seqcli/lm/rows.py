@@ -37,7 +37,8 @@ class Row:
 
     def __init__(self, tokenizer: Tokenizer, prime: str, options: SampleConfig,
                  seed: int | None = None, *, decode: bool = False):
-        self.options, self.tokens = options, []
+        self.tokenizer, self.prime, self.options = tokenizer, prime, options
+        self.tokens: list[int] = []
         self.masks: Utf8Masks = utf8_masks(tokenizer)
         self.pending = ACCEPT  # UTF-8 state of the bytes produced so far (utf8.py)
         self.noise = None if options.greedy else TokenNoise(
@@ -66,10 +67,10 @@ class Row:
                 self.stopped = self.watch.feed(self.piece)
         return self.stopped
 
-    def sample(self, tokenizer: Tokenizer, prime: str, score: float | None = None) -> Sample:
+    def sample(self, score: float | None = None) -> Sample:
         """The finished row as returned: one full decode, cut at its first stop string."""
-        return finish(tokenizer, prime, self.tokens, self.options.stop, self.options.keep_stop,
-                      score)
+        return finish(self.tokenizer, self.prime, self.tokens, self.options.stop,
+                      self.options.keep_stop, score)
 
     def copy(self) -> Row:
         """An independent continuation of this row (beam search branches; no generator)."""
@@ -84,9 +85,11 @@ class Row:
 def allowed_logits(logits: torch.Tensor, rows: Sequence[Row]) -> torch.Tensor:
     """[rows, vocab] logits as float32 on the CPU with every token the row may not take at
     -inf: padding, unknown, and tokens that would break its UTF-8 (rows share a tokenizer)."""
-    logits = mask_special(logits)
-    allowed = rows[0].masks.allowed([r.pending for r in rows], [r.tokens_left for r in rows])
-    return logits if allowed is None else logits.masked_fill_(~allowed, float("-inf"))
+    logits, masks = mask_special(logits), rows[0].masks
+    if masks.trivial:  # tokens of whole characters: nothing more to mask
+        return logits
+    allowed = masks.allowed([r.pending for r in rows], [r.tokens_left for r in rows])
+    return logits.masked_fill_(~allowed, float("-inf"))
 
 
 def choose_tokens(logits: torch.Tensor, rows: Sequence[Row]) -> list[int]:

@@ -74,7 +74,7 @@ def advance(state: int, data: bytes) -> int:
 class Utf8Masks:
     """The allowed-token masks of one tokenizer (see the module docstring)."""
 
-    def __init__(self, spelled: list[bytes] | None, vocab_size: int):
+    def __init__(self, spelled: list[bytes] | None):
         self.trivial = spelled is None
         if spelled is None:
             return
@@ -106,7 +106,8 @@ def describe_masks(masks: Utf8Masks) -> dict[str, Any] | None:
     """The table for a runtime without seqcli (the export's description file): None when
     every token is whole characters; else the rule, `next_state` (one string per state, one
     digit per token id: the state after it, len(STATES) where it is not allowed) and
-    `steps_to_complete` (per state, that one included: the fewest tokens back to ACCEPT)."""
+    `steps_to_complete` (per state, then for len(STATES): the fewest tokens back to ACCEPT,
+    huge where there is no way back)."""
     if masks.trivial:
         return None
     digits = ["".join(map(str, row.tolist())) for row in masks.next_state]  # all < 10
@@ -137,6 +138,6 @@ def utf8_masks(tokenizer: Tokenizer) -> Utf8Masks:
     """The tokenizer's masks, built once and kept while the tokenizer lives."""
     masks = _CACHE.get(tokenizer)
     if masks is None:
-        masks = Utf8Masks(token_bytes(tokenizer), tokenizer.vocab_size)
+        masks = Utf8Masks(token_bytes(tokenizer))
         _CACHE[tokenizer] = masks
     return masks
