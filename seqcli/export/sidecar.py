@@ -88,7 +88,7 @@ def _task_fields(run: LoadedRun, spec: GraphSpec) -> dict[str, Any]:
         return {"state": [{"input": name, "output": out, "shape": list(spec.shapes[name])}
                           for name, out in zip(states, spec.outputs[1:])],
                 "never_sample": [PAD_ID, UNK_ID], "direction": DIRECTIONS[backward],
-                "utf8": describe_masks(utf8_masks(run.tokenizer)),
+                "utf8": describe_masks(utf8_masks(run.tokenizer, backward)),
                 "usage": "prime once (ids [1, T], zero states), then feed one token [1, 1] "
                          "per step with the states returned; sample from logits[:, -1], "
                          "never never_sample and, where utf8 is not null (byte-level BPE, "

@@ -22,6 +22,11 @@ could no longer finish. (The alternatives were to run past --length, or to drop 
 bytes, which would leave token ids whose bytes are not text.) A stop string ends a sample where
 its text is whole characters (stops are found in decoded text), so it never leaves a partial one.
 
+A right-to-left model (--reverse) writes the text backwards, prepending tokens, so its table
+reads each token's bytes last first (`advance_backward`): a state there counts the continuation
+bytes read since the last whole character and the range of the latest, which the lead byte
+that completes them must accept. Only exports use it (seqcli generates left to right).
+
 The prime is whatever the user typed: it is text, so generation starts with nothing pending.
 Tokenizers whose tokens are whole characters (char, word, a BPE over characters) get a trivial
 table: one state, every token allowed, and no masking cost.
@@ -71,18 +76,47 @@ def advance(state: int, data: bytes) -> int:
     return state
 
 
-class Utf8Masks:
-    """The allowed-token masks of one tokenizer (see the module docstring)."""
+# Right to left: continuation bytes read (1-3) x the range of the latest one.
+RANGES = ((0x80, 0x8F), (0x90, 0x9F), (0xA0, 0xBF))  # every lead's first-byte range is a union
+BACKWARD_STATES = 1 + 3 * len(RANGES)
 
-    def __init__(self, spelled: list[bytes] | None):
-        self.trivial = spelled is None
+
+def advance_backward(state: int, data: bytes) -> int:
+    """The state after reading `data` last byte first (text written right to left), or
+    REJECT."""
+    for byte in reversed(data):
+        # continuation bytes read so far, and the range of the latest
+        count, latest = (0, 0) if state == ACCEPT else (1 + (state - 1) // len(RANGES),
+                                                        (state - 1) % len(RANGES))
+        if 0x80 <= byte <= 0xBF:
+            kind = next(i for i, (low, high) in enumerate(RANGES) if low <= byte <= high)
+            state = REJECT if count == 3 else 1 + len(RANGES) * count + kind
+        elif count == 0:
+            state = ACCEPT if byte < 0x80 else REJECT  # a lead byte with nothing after it
+        else:
+            lead = lead_state(byte)
+            needed, low, high = STATES[lead] if lead > ACCEPT else (0, 0, 0)
+            fits = needed == count and low <= RANGES[latest][0] and RANGES[latest][1] <= high
+            state = ACCEPT if fits else REJECT
+        if state == REJECT:
+            return REJECT
+    return state
+
+
+class Utf8Masks:
+    """The allowed-token masks of one tokenizer, for text written left to right or (for a
+    --reverse model) right to left; see the module docstring."""
+
+    def __init__(self, spelled: list[bytes] | None, backward: bool = False):
+        self.trivial, self.backward = spelled is None, backward
         if spelled is None:
             return
-        # next_state [states, vocab]; REJECT is stored as len(STATES), a state with no way out
-        table = [[advance(s, data) for data in spelled] for s in range(len(STATES))]
+        read, states = (advance_backward, BACKWARD_STATES) if backward else (advance, len(STATES))
+        # next_state [states, vocab]; REJECT is stored as `states`, a state with no way out
+        table = [[read(s, data) for data in spelled] for s in range(states)]
         self.next_state = torch.tensor(table, dtype=torch.long)
-        self.next_state[self.next_state == REJECT] = len(STATES)
-        self.next_state[:, [PAD_ID, UNK_ID]] = len(STATES)  # never sampled (mask_special)
+        self.next_state[self.next_state == REJECT] = states
+        self.next_state[:, [PAD_ID, UNK_ID]] = states  # never sampled (mask_special)
         self.steps = _steps_to_complete(self.next_state)
         # masks[state, b, token]: allowed with b + 1 tokens left (b capped at the most needed)
         self.horizon = int(self.steps[self.steps < _UNREACHABLE].max())
@@ -105,12 +139,12 @@ class Utf8Masks:
 def describe_masks(masks: Utf8Masks) -> dict[str, Any] | None:
     """The table for a runtime without seqcli (the export's description file): None when
     every token is whole characters; else the rule, `next_state` (one string per state, one
-    digit per token id: the state after it, len(STATES) where it is not allowed) and
-    `steps_to_complete` (per state, then for len(STATES): the fewest tokens back to ACCEPT,
-    huge where there is no way back)."""
+    base-36 digit per token id: the state after it; the last state, where it is not
+    allowed) and `steps_to_complete` (per state, that last one included: the fewest tokens
+    back to start_state, huge where there is no way back)."""
     if masks.trivial:
         return None
-    digits = ["".join(map(str, row.tolist())) for row in masks.next_state]  # all < 10
+    digits = ["".join(_BASE36[n] for n in row.tolist()) for row in masks.next_state]
     return {"start_state": ACCEPT, "next_state": digits,
             "steps_to_complete": masks.steps.tolist(),
             "rule": "state = start_state before the first new token; at each step allow token "
@@ -119,12 +153,15 @@ def describe_masks(masks: Utf8Masks) -> dict[str, Any] | None:
                     "output stays valid UTF-8 and ends on a whole character"}
 
 
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
 def _steps_to_complete(next_state: torch.Tensor) -> torch.Tensor:
     """[states + 1]: the fewest tokens that bring each state back to ACCEPT (Bellman-Ford
     over the token transitions; the REJECT sink and dead ends are _UNREACHABLE)."""
     steps = torch.full((next_state.size(0) + 1,), _UNREACHABLE, dtype=torch.long)
     steps[ACCEPT] = 0
-    for _ in range(len(STATES)):
+    for _ in range(next_state.size(0)):
         through = (steps[next_state] + 1).min(dim=1).values.clamp_max(_UNREACHABLE)
         steps[:-1] = torch.minimum(steps[:-1], through)
         steps[ACCEPT] = 0
@@ -134,10 +171,10 @@ def _steps_to_complete(next_state: torch.Tensor) -> torch.Tensor:
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def utf8_masks(tokenizer: Tokenizer) -> Utf8Masks:
-    """The tokenizer's masks, built once and kept while the tokenizer lives."""
-    masks = _CACHE.get(tokenizer)
-    if masks is None:
-        masks = Utf8Masks(token_bytes(tokenizer))
-        _CACHE[tokenizer] = masks
-    return masks
+def utf8_masks(tokenizer: Tokenizer, backward: bool = False) -> Utf8Masks:
+    """The tokenizer's masks (for text written right to left with `backward`), built once
+    and kept while the tokenizer lives."""
+    built = _CACHE.setdefault(tokenizer, {})
+    if backward not in built:
+        built[backward] = Utf8Masks(token_bytes(tokenizer), backward)
+    return built[backward]

@@ -47,18 +47,23 @@ def test_readme_snippet_generates_from_an_exported_language_model(run_factory, t
     assert "\ufffd" not in printed
 
 
-def test_readme_snippet_feeds_a_right_to_left_model_backwards(run_factory, tmp_path):
+@pytest.mark.parametrize("tokenizer", ["char", "bpe"])
+def test_readme_snippet_feeds_a_right_to_left_model_backwards(run_factory, tmp_path, tokenizer):
     """The loop's first logits equal the model's own on the reversed prime, and what it
-    samples is printed before the prime."""
-    run = run_factory("lm", cell="gru", reverse=True)
+    samples is printed before the prime: valid text, a byte-level BPE's too (the sidecar's
+    utf8 table for a right-to-left model reads each token's bytes last first)."""
+    run = run_factory("lm", cell="gru", reverse=True, tokenizer=tokenizer)
     export_run(run, fmt="onnx")
     code = readme_snippet().replace("runs/lm-20261201-101500/export", str(run.path / "export"))
-    code = code.replace("for _ in range(200):", "for step in range(200):")
+    loop = "for left in range(200, 0, -1):"
+    assert loop in code
+    code = code.replace(loop, "for step, left in enumerate(range(200, 0, -1)):")
     code = code.replace("    logits, *new = session.run(None, {\"ids\": ids, **state})\n",
                         "    logits, *new = session.run(None, {\"ids\": ids, **state})\n"
                         "    if step == 0: np.save('first.npy', logits[0, -1])\n")
     printed = run_python(["-c", code], tmp_path)
     assert printed.rstrip("\n").endswith("the time traveller") and len(printed.strip()) > 40
+    assert "\ufffd" not in printed
     ids = torch.tensor([run.tokenizer.encode("the time traveller")[::-1]])
     with torch.no_grad():
         expected = run.model(ids, None)[0][0, -1]

@@ -31,7 +31,7 @@ def onnx_greedy(path, meta, ids: list[int], length: int) -> list[int]:
              for s in meta["state"]}
     utf8 = meta["utf8"]
     if utf8 is not None:
-        after = np.array([[int(c) for c in row] for row in utf8["next_state"]])
+        after = np.array([[int(c, 36) for c in row] for row in utf8["next_state"]])
         steps, at = np.array(utf8["steps_to_complete"]), utf8["start_state"]
     x, produced = np.array([ids], np.int64), []
     for left in range(length, 0, -1):

@@ -16,7 +16,7 @@ from seqcli.data.tokenizers import train_tokenizer
 from seqcli.device import place
 from seqcli.lm.generate import decode_rows, generate_samples
 from seqcli.lm.rows import Row
-from seqcli.lm.utf8 import ACCEPT, REJECT, STATES, advance, utf8_masks
+from seqcli.lm.utf8 import ACCEPT, REJECT, STATES, advance, advance_backward, utf8_masks
 from seqcli.models.builder import build_model
 from tests.data.test_token_bytes import ZH, bpe_over_characters
 
@@ -192,3 +192,47 @@ def test_beam_search_ranks_only_valid_continuations(zh_bpe):
     one = generate_samples(Adversary(zh_bpe), zh_bpe, "中", replace(config, beam=1,
                                                                      num_samples=1), CPU)
     assert "\ufffd" not in one[0].text
+
+
+def test_the_right_to_left_state_machine_accepts_exactly_valid_suffixes():
+    """Text written backwards (a --reverse model): bytes read last first are valid while
+    they are a valid UTF-8 suffix; whole when they are valid UTF-8."""
+    def python_state(data: bytes) -> str:
+        for candidate, name in ((data, "complete"), *((bytes([lead]) + data, "pending")
+                                                      for lead in range(0xC2, 0xF5))):
+            try:
+                candidate.decode("utf-8")
+                return name
+            except UnicodeDecodeError:
+                pass
+        return "reject"
+
+    def ours(data: bytes) -> str:
+        state = advance_backward(ACCEPT, data)
+        return "reject" if state == REJECT else "complete" if state == ACCEPT else "pending"
+
+    rng = random.Random(1)
+    pool = [0x41, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xE1, 0xED,
+            0xF0, 0xF1, 0xF4, 0xF5]
+    cases = [bytes([a, b]) for a in range(256) for b in range(0x7E, 0xC3)]
+    cases += [bytes(rng.choice(pool) for _ in range(rng.randint(1, 6))) for _ in range(6000)]
+    cases += [text.encode()[-k:] for text in ("中文", "😀", "\U00100000", "한", "ก", "é")
+              for k in range(1, 5)]
+    assert [ours(c) for c in cases] == [python_state(c) for c in cases]
+
+
+def test_a_right_to_left_table_keeps_backwards_text_valid(zh_bpe):
+    """Tokens chosen by the backward table, then written in reverse order, are valid UTF-8
+    ending (and starting) on whole characters."""
+    masks, spelled = utf8_masks(zh_bpe, backward=True), token_bytes(zh_bpe)
+    assert masks is not utf8_masks(zh_bpe) and masks is utf8_masks(zh_bpe, backward=True)
+    rng = torch.Generator().manual_seed(0)
+    for length in (1, 2, 3, 9, 30):
+        state, chosen = ACCEPT, []
+        for left in range(length, 0, -1):
+            allowed = torch.nonzero(masks.allowed([state], [left])[0]).flatten()
+            token = int(allowed[torch.randint(len(allowed), (1,), generator=rng)])
+            chosen.append(token)
+            state = masks.after(state, token)
+        assert state == ACCEPT
+        b"".join(spelled[t] for t in reversed(chosen)).decode("utf-8")  # strict
