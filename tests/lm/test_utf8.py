@@ -191,7 +191,9 @@ def test_beam_search_ranks_only_valid_continuations(zh_bpe):
     assert scores == sorted(scores, reverse=True)
     one = generate_samples(Adversary(zh_bpe), zh_bpe, "中", replace(config, beam=1,
                                                                      num_samples=1), CPU)
-    assert "\ufffd" not in one[0].text
+    greedy = generate_samples(Adversary(zh_bpe), zh_bpe, "中", SampleConfig(length=6,
+                                                                            greedy=True), CPU)
+    assert one[0].text == greedy[0].text and "\ufffd" not in one[0].text  # --beam 1 is --greedy
 
 
 def test_the_right_to_left_state_machine_accepts_exactly_valid_suffixes():
