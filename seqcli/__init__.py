@@ -21,4 +21,5 @@ from seqcli.errors import SeqcliError  # noqa: E402
 from seqcli.lm.decoding import Sample  # noqa: E402
 from seqcli.version import __version__  # noqa: E402
 
-__all__ = ["Prediction", "Run", "Sample", "SeqcliError", "__version__", "experiments", "load", "train"]
+__all__ = ["Prediction", "Run", "Sample", "SeqcliError", "__version__", "experiments", "load",
+           "train"]
