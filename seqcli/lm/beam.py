@@ -3,8 +3,9 @@
 Each step every live beam is extended by its `width` most likely tokens, by the model's own
 log-probabilities (no temperature, top-k or top-p; padding, unknown and the tokens that would
 break UTF-8 excluded as in sampling: rows.py, utf8.py), and the `width` extensions with the
-highest total log-probability live on, one row each in the batch. A beam ends after --length new tokens, or earlier where its new text
-reaches a stop string: it then waits among the finished while the others go on.
+highest total log-probability live on, one row each in the batch. A beam ends after --length
+new tokens, or earlier where its new text reaches a stop string: it then waits among the
+finished while the others go on.
 
 Finished beams are ranked by a length-normalised score, sum(log p) / length ** LENGTH_ALPHA
 with alpha = 1: the mean log-probability per new token (exp(-score) is the continuation's
