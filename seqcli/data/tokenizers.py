@@ -3,9 +3,22 @@
 Every tokenizer reserves id 0 for padding and id 1 for the unknown token, so models,
 batching and classification never need to know which kind they hold. Unknown input (a
 character or word never seen in training) maps to id 1 and decodes to U+FFFD for characters
-or ``[UNK]`` for words: it never raises. Character vocabularies are ours; word and BPE use the
-`tokenizers` library, and their saved JSON is that library's own format, so
+or ``[UNK]`` for words and BPE: it never raises. Character vocabularies are ours; word and BPE
+use the `tokenizers` library, and their saved JSON is that library's own format, so
 ``tokenizers.Tokenizer.from_file`` loads it too.
+
+The kinds:
+
+- ``char``: one token per character.
+- ``word``: words split at whitespace and punctuation, and every character of a script written
+  without spaces (Chinese, Japanese kana, Thai...: `seqcli.data.scripts`) a word of its own.
+  Runs trained before that rule keep their own splitting: it is saved in their JSON.
+- ``bpe``: byte-level BPE (GPT-2's): its alphabet is the 256 bytes, so it spells any text, but
+  a Chinese character is three bytes and a model may emit bytes that are no valid UTF-8.
+- ``bpe-char``: BPE whose alphabet is the training text's characters (and the newline), with
+  the same pre-tokenization as ``bpe``; a character never seen in training is ``[UNK]``. It
+  decodes back to exactly the text it encoded (spaces, tabs and newlines included) when every
+  character is in its vocabulary.
 """
 
 from __future__ import annotations
@@ -18,11 +31,16 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from seqcli.atomic import write_text
+from seqcli.data.scripts import OWN_WORD_PATTERN, join_words
 from seqcli.errors import CheckpointError, DataError
 
 PAD, UNK = "[PAD]", "[UNK]"
 PAD_ID, UNK_ID = 0, 1
 UNKNOWN_CHAR = "\ufffd"
+# GPT-2's pre-tokenization, as the library's ByteLevel pre-tokenizer applies it: contractions,
+# letters, digits and other symbols, each run with the space before it; trailing whitespace.
+GPT2_PATTERN = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
+LIBRARY_KINDS = ("word", "bpe", "bpe-char")
 
 
 @runtime_checkable
@@ -104,6 +122,10 @@ class LibraryTokenizer:
         backend.encode_special_tokens = True
         self.backend = backend
         self.kind = kind
+        # Word tokens that split unsegmented scripts (a Sequence of pre-tokenizers, where
+        # older runs have Whitespace alone) decode without spaces between such characters.
+        self.script_words = kind == "word" and \
+            type(backend.pre_tokenizer).__name__ == "Sequence"
 
     @property
     def vocab_size(self) -> int:
@@ -125,6 +147,9 @@ class LibraryTokenizer:
                 [[t[start:end] for start, end in e.offsets] for t, e in zip(texts, encodings)])
 
     def decode(self, ids: Sequence[int]) -> str:
+        if self.script_words:
+            tokens = (self.backend.id_to_token(i) for i in ids)
+            return join_words([t for t in tokens if t is not None])
         return self.backend.decode(list(ids), skip_special_tokens=False)
 
     def spans(self, text: str) -> list[tuple[int, int]]:
@@ -155,29 +180,36 @@ def train_tokenizer(kind: str, texts: Iterable[str], *, vocab_size: int = 8000,
     """Fit a tokenizer on training texts only (never on validation data)."""
     if kind == "char":
         return CharTokenizer.train((t.lower() for t in texts) if lowercase else texts)
-    if kind in ("word", "bpe"):
+    if kind in LIBRARY_KINDS:
         return _train_library(kind, texts, vocab_size, min_frequency, lowercase)
-    raise DataError(f"unknown tokenizer {kind!r} (choose char, word or bpe)")
+    raise DataError(f"unknown tokenizer {kind!r} (choose char, {', '.join(LIBRARY_KINDS)})")
 
 
 def _train_library(kind: str, texts: Iterable[str], vocab_size: int, min_frequency: int,
                    lowercase: bool) -> LibraryTokenizer:
+    from tokenizers import Regex
     from tokenizers import Tokenizer as Backend
     from tokenizers import decoders, models, normalizers, pre_tokenizers, trainers
 
     specials = [PAD, UNK]
     if kind == "word":
         backend = Backend(models.WordLevel(unk_token=UNK))
-        backend.pre_tokenizer = pre_tokenizers.Whitespace()
+        backend.pre_tokenizer = word_pre_tokenizer()
         trainer = trainers.WordLevelTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
                                             special_tokens=specials, show_progress=False)
     else:
         backend = Backend(models.BPE(unk_token=UNK))
-        backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-        backend.decoder = decoders.ByteLevel()
+        if kind == "bpe":
+            backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+            backend.decoder = decoders.ByteLevel()
+            alphabet = pre_tokenizers.ByteLevel.alphabet()
+        else:  # the text's own characters, every one kept (limit_alphabet unset)
+            backend.pre_tokenizer = pre_tokenizers.Split(Regex(GPT2_PATTERN), "isolated")
+            backend.decoder = decoders.Fuse()  # tokens hold their spaces: concatenate them
+            alphabet = ["\n"]  # language-model text is trained on line by line
         trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
                                       special_tokens=specials, show_progress=False,
-                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+                                      initial_alphabet=alphabet)
     if lowercase:
         backend.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
     backend.encode_special_tokens = True  # as LibraryTokenizer does: "[PAD]" in text is text
@@ -187,6 +219,17 @@ def _train_library(kind: str, texts: Iterable[str], vocab_size: int, min_frequen
     if backend.get_vocab_size() <= 2:
         raise DataError("tokenizer training found no tokens (is the text empty?)")
     return LibraryTokenizer(backend, kind)
+
+
+def word_pre_tokenizer():
+    r"""How new word tokenizers split text: every character of a script written without
+    spaces alone (`seqcli.data.scripts`), then the library's Whitespace rule
+    (``\w+|[^\w\s]+``) as before, so Latin text splits exactly as older runs split it."""
+    from tokenizers import Regex, pre_tokenizers
+
+    return pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(OWN_WORD_PATTERN), behavior="isolated"),
+        pre_tokenizers.Whitespace()])
 
 
 def tokenizer_from_json(text: str) -> Tokenizer:
@@ -204,13 +247,15 @@ def tokenizer_from_json(text: str) -> Tokenizer:
         from tokenizers import Tokenizer as Backend
 
         backend = Backend.from_str(text)
-        model_type = json.loads(text)["model"]["type"]
+        model_type = data["model"]["type"]
     except Exception as err:  # the library raises plain Exceptions for malformed JSON
         raise CheckpointError(f"tokenizer JSON is not a valid tokenizer: {err}") from None
-    kinds = {"WordLevel": "word", "BPE": "bpe"}
-    if model_type not in kinds:
-        raise CheckpointError(f"unsupported tokenizer model {model_type!r}")
-    return LibraryTokenizer(backend, kinds[model_type])
+    if model_type == "WordLevel":
+        return LibraryTokenizer(backend, "word")
+    if model_type == "BPE":  # byte-level (every run before bpe-char) or over characters
+        byte_level = (data.get("decoder") or {}).get("type") == "ByteLevel"
+        return LibraryTokenizer(backend, "bpe" if byte_level else "bpe-char")
+    raise CheckpointError(f"unsupported tokenizer model {model_type!r}")
 
 
 def save_tokenizer(tokenizer: Tokenizer, path: Path) -> None:

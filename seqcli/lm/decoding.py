@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
-from seqcli.data.tokenizers import PAD_ID, UNK_ID, Tokenizer
+from seqcli.data.scripts import is_unspaced
+from seqcli.data.tokenizers import PAD_ID, UNK_ID, LibraryTokenizer, Tokenizer
 from seqcli.device import Placement
 from seqcli.lm.stops import cut_at_stop
 
@@ -81,8 +82,13 @@ def join_rows(states: list):
 
 
 def joiner(tokenizer: Tokenizer, prime: str) -> str:
-    """Word tokens decode without the space that separates the first new word from the prime."""
-    return " " if tokenizer.kind == "word" and prime else ""
+    """Word tokens decode without the space that separates the first new word from the prime
+    (none after a character of a script written without spaces, for tokenizers that split
+    those scripts)."""
+    if tokenizer.kind != "word" or not prime:
+        return ""
+    script_words = isinstance(tokenizer, LibraryTokenizer) and tokenizer.script_words
+    return "" if script_words and is_unspaced(prime[-1]) else " "
 
 
 def render(tokenizer: Tokenizer, prime: str, produced: list[int]) -> str:
