@@ -7,7 +7,8 @@ lists, so a new cell, tokenizer or output format is added here and nowhere else.
 CELLS = ("rnn", "lstm", "gru")
 IMPLS = ("fused", "scratch")
 TASKS = ("lm", "classify")
-TOKENIZERS = ("char", "word", "bpe")
+# bpe: byte-level (any text); bpe-char: BPE over the training text's characters
+TOKENIZERS = ("char", "word", "bpe", "bpe-char")
 POOLINGS = ("last", "mean", "max")
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("cosine", "constant")

@@ -59,7 +59,7 @@ class DataConfig:
     batch_size: int = 16
     val_fraction: float = 0.1
     partition: str = "sequential"
-    vocab_size: int = 8000  # word/bpe only
+    vocab_size: int = 8000  # word/bpe only (bpe-char keeps every character even beyond it)
     min_frequency: int = 1  # word/bpe only
     lowercase: bool = False
     max_length: int = 400  # classifier: tokens kept per text

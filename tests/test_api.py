@@ -137,3 +137,13 @@ def test_reporters_silent_unless_asked():
     assert type(api.make_reporter(default_config("lm"), False, None)) is api.Reporter
     rich = api.make_reporter(default_config("classify"), True, Console(file=io.StringIO()))
     assert rich.fields == api.PROGRESS_FIELDS["classify"]
+
+
+def test_chinese_classifier_from_python_with_the_defaults(chinese_reviews_csv, tmp_path):
+    run = seqcli.train(task="classify", corpus=str(chinese_reviews_csv), runs=tmp_path / "runs",
+                       max_steps=6, **TINY_CLF)
+    assert run.tokenizer.encode_batch_words(["很好吃"])[1] == [["很", "好", "吃"]]
+    predictions = run.classify(["味道很好，送得快", "太难吃了"])
+    assert [set(p.probabilities) for p in predictions] == [{"0", "1"}] * 2
+    again = seqcli.load(run.path)
+    assert again.tokenizer.encode("很好吃") == run.tokenizer.encode("很好吃")

@@ -59,7 +59,7 @@ def _show(default: Any) -> str:
 def train(
     task: Annotated[Optional[Task], _opt("--task", help="lm or classify.", panel=D)] = None,
     corpus: Annotated[Optional[str], _opt("--corpus", help="Corpus name (see `seqcli corpus list`) or a path.", panel=D, field="corpus")] = None,
-    tokenizer: Annotated[Optional[TokenizerKind], _opt("--tokenizer", help="char | word | bpe.", panel=D, field="tokenizer")] = None,
+    tokenizer: Annotated[Optional[TokenizerKind], _opt("--tokenizer", help="char | word | bpe (byte-level) | bpe-char (BPE over the text's characters).", panel=D, field="tokenizer")] = None,
     cell: Annotated[Optional[Cell], _opt("--cell", help="rnn | lstm | gru.", panel=M, field="cell")] = None,
     layers: Annotated[Optional[int], _opt("--layers", help="Stacked recurrent layers.", panel=M, field="layers")] = None,
     hidden: Annotated[Optional[int], _opt("--hidden", help="Hidden units per layer.", panel=M, field="hidden")] = None,

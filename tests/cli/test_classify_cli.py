@@ -178,3 +178,39 @@ def test_table_previews_long_texts_and_precision_is_a_choice(setup):
     assert preview.endswith("…") and len(preview) == classify_cli.PREVIEW_CHARS
     bad = invoke(["classify", long, "--precision", "fp64"], env)
     assert bad.exit_code == 2 and "'fp64' is not one of" in bad.stderr
+
+
+def test_chinese_reviews_train_classify_and_evaluate_without_flags(chinese_reviews_csv,
+                                                                    tmp_path):
+    """`seqcli train --task classify --corpus reviews.csv` on Chinese: no column, tokenizer or
+    case option (only a tiny model's sizes), then classify and evaluate read it alike."""
+    env = {"SEQCLI_RUNS": str(tmp_path / "runs"), "SEQCLI_DATA": str(tmp_path / "none")}
+    result = invoke(["train", "--task", "classify", "--corpus", chinese_reviews_csv,
+                     "--max-steps", 6, *TINY], env)
+    assert result.exit_code == 0, result.output
+    run_dir = Path(json.loads(result.stdout)["run_dir"])
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["config"]["data"]["tokenizer"] == "word"
+    assert config["meta"]["labels"] == ["0", "1"]
+    vocab = json.loads((run_dir / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
+    assert {"味", "道", "差"} <= set(vocab) and not any(len(w) > 1 and "味" in w for w in vocab)
+    texts = tmp_path / "new.txt"
+    texts.write_text("味道很好，送得快\n太难吃了\n", encoding="utf-8")
+    classified = invoke(["classify", texts, "--format", "jsonl"], env)
+    assert classified.exit_code == 0, classified.output
+    records = [json.loads(line) for line in classified.stdout.splitlines()]
+    assert [r["text"] for r in records] == ["味道很好，送得快", "太难吃了"]
+    assert all(r["label"] in ("0", "1") for r in records)
+    scores = invoke(["evaluate", "--corpus", chinese_reviews_csv, "--format", "json"], env)
+    assert scores.exit_code == 0, scores.output
+    assert json.loads(scores.stdout)["n"] == 40
+
+
+@pytest.mark.corpora
+def test_waimai_reviews_train_through_the_cli_without_flags(waimai_csv, tmp_path):
+    env = {"SEQCLI_RUNS": str(tmp_path / "runs")}
+    result = invoke(["train", "--task", "classify", "--corpus", waimai_csv, "--max-steps", 3,
+                     *TINY], env)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["steps"] == 3 and 0 <= summary["val_accuracy"] <= 1

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 import seqcli
 from seqcli.cli.main import app
+from seqcli.data.tokenizers import tokenizer_from_json
 from tests.data.test_token_bytes import ZH
 
 runner = CliRunner()
@@ -207,3 +209,28 @@ def test_chinese_bpe_generation_is_valid_text_and_python_gets_the_cli_details(tm
         assert doc["scores"] == ([s.score for s in python] if "beam" in settings else None)
         assert not any("\ufffd" in text for text in doc["samples"])
     assert doc["scores"][0] >= doc["scores"][1]
+
+
+ZH_NOTES = ("长短期记忆网络用三个门控制细胞状态。遗忘门决定上一个细胞状态有多少被保留，"
+            "输入门决定写入多少新的信息，输出门决定隐藏状态。\n"
+            "门控循环单元只有两个门：更新门和重置门。它比 LSTM 少一个门，训练更快。\n")
+
+
+@pytest.mark.parametrize("kind", ["bpe-char", "word"])
+def test_chinese_language_models_with_char_bpe_and_word_tokens(kind, tmp_path, runs_dir):
+    corpus = tmp_path / "notes.txt"
+    corpus.write_text(ZH_NOTES * 12, encoding="utf-8")
+    result = run("train", "--corpus", corpus, "--tokenizer", kind, "--vocab-size", "120",
+                 *TINY[:-4], "--max-steps", "4", "--eval-every", "2", "--format", "json")
+    assert result.exit_code == 0, result.output
+    run_dir = json.loads(result.stdout)["run_dir"]
+    assert tokenizer_from_json(open(f"{run_dir}/tokenizer.json", encoding="utf-8").read()
+                               ).kind == kind
+    doc = run("generate", "--prime", "遗忘门", "--length", "40", "--seed", "2", "--format",
+              "json")
+    assert doc.exit_code == 0, doc.output
+    text = json.loads(doc.stdout)["samples"][0]
+    assert text.startswith("遗忘门")
+    assert set(text) <= set(ZH_NOTES) | {" "}  # characters of the notes, never byte fragments
+    if kind == "word":  # characters joined as written, not "遗 忘 门 决 定"
+        assert not re.search("[\u4e00-\u9fff] [\u4e00-\u9fff]", text)

@@ -212,3 +212,10 @@ def test_real_labelled_corpora_read_as_registered(real_corpora, tmp_path):
     joined = "".join(mr.texts)
     assert "\u2014" in joined and "\u2026" in joined and "\u00e9" in joined
     assert not any("\x80" <= ch <= "\x9f" for ch in joined)
+
+
+@pytest.mark.corpora
+def test_waimai_reviews_read_without_declaring_columns(waimai_csv):
+    data = read_labelled(waimai_csv)  # header "label,review": both usual names
+    assert len(data) == 11987 and Counter(data.labels) == {"0": 7987, "1": 4000}
+    assert data.texts[0] == "很快，好吃，味道足，量大"
