@@ -67,3 +67,23 @@ def local_corpus(name: str, env: Mapping[str, str]) -> dict[str, Any]:
 def print_plan(plan: Mapping[str, Any]) -> None:
     """One JSON document on stdout, like the scripts' real reports."""
     print(json.dumps({"dry_run": True, **plan}, indent=2))
+
+
+def machine() -> dict[str, Any]:
+    """The CPU a measurement ran on, as ``lscpu`` names it (model and instruction-set flags),
+    with the core count and torch's version and threads: reports must say which machine."""
+    import os
+    import subprocess
+
+    import torch
+
+    fields: dict[str, str] = {}
+    try:
+        listing = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+        fields = {k.strip(): v.strip() for k, _, v in
+                  (line.partition(":") for line in listing.splitlines())}
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"cpu": fields.get("Model name"), "flags": fields.get("Flags"),
+            "cores": os.cpu_count(), "torch": torch.__version__,
+            "torch_threads": torch.get_num_threads()}
