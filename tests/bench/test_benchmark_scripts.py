@@ -39,6 +39,9 @@ DRY_RUNS = {
     "sst2.py": ["--dry-run", "--threads", "1", "--", "--max-steps", "1"],
     "reference_lm.py": ["--minutes", "0.005", "--corpus", str(ROOT / "README.md")],
     "export_speed.py": ["--quick"],
+    "tokenizer_bpc.py": ["--dry-run", "--", "--max-steps", "1"],
+    "waimai.py": ["--dry-run", "--max-minutes", "0.1", "--", "--max-steps", "1"],
+    "nbsvm.py": None,  # a real run on a file of its own: tests/bench/test_nbsvm.py
 }
 SEQCLI = [sys.executable, "-m", "seqcli"]
 MR_TEXTS = 10_662
@@ -188,3 +191,48 @@ def test_export_speed_quick_run(tmp_path):
         assert set(result[task][unit]) == {"pytorch", "onnxruntime", "torchscript"}
         assert all(v > 0 for v in result[task][unit].values())
         assert set(result[task]["speedup"]) == {"onnxruntime / pytorch", "torchscript / pytorch"}
+
+
+def test_tokenizer_bpc_dry_run(tmp_path):
+    result = report("tokenizer_bpc.py", tmp_path)
+    runs = result["runs"]
+    assert [r["command"][r["command"].index("--tokenizer") + 1] for r in runs] == \
+        ["bpe", "bpe-char"] * 2
+    assert_corpus(runs[2]["corpus"], "timemachine", "timemachine.txt")
+    assert runs[0]["corpus"]["found"] == mirrored("zh-rnn-notes.txt")
+    for run in runs:
+        assert run["command"][-2:] == ["--max-steps", "1"]
+        assert_cli_accepts(run["command"])
+
+
+def test_tokenizer_bpc_scores_bits_per_character_of_a_tiny_run(tmp_path):
+    """A real (tiny) run on a text of our own: per character, not per token."""
+    corpus = tmp_path / "notes.txt"
+    corpus.write_text("门控循环单元有两个门。It has two gates.\n" * 60, encoding="utf-8")
+    out = run_script("tokenizer_bpc.py", [
+        "--corpus", str(corpus), "--tokenizers", "bpe-char", "--vocab-size", "60", "--",
+        "--max-steps", "2", "--hidden", "8", "--embedding", "8", "--layers", "1",
+        "--seq-len", "16", "--batch-size", "4", "--precision", "fp32"], tmp_path)
+    (run,) = json.loads(out)["runs"]
+    assert run["tokenizer"] == "bpe-char" and run["unknown_tokens"] == 0
+    text = corpus.read_text(encoding="utf-8")
+    validation = len(text) - int(len(text) * 0.9)  # the last tenth, as training splits it
+    assert validation - 10 <= run["validation_chars"] < validation  # less the first token
+    assert run["chars_per_token"] > 1  # merges: fewer tokens than characters
+    # Two steps from random weights: about uniform over the vocabulary, per character
+    uniform = math.log2(run["vocab_size"]) / run["chars_per_token"]
+    assert 0.5 * uniform < run["bpc"] < 1.5 * uniform
+
+
+def test_waimai_dry_run(tmp_path):
+    result = report("waimai.py", tmp_path)
+    train, evaluate = result["commands"]
+    assert train[3:6] == ["train", "--task", "classify"] and train[-2:] == ["--max-steps", "1"]
+    assert train[train.index("--max-minutes") + 1] == "0.1"
+    assert evaluate[3] == "evaluate" and evaluate[-3].endswith("test.csv")
+    for command in result["commands"]:
+        assert_cli_accepts(command)
+    if mirrored("waimai_10k"):
+        assert (result["train_texts"], result["test_texts"]) == (9590, 2397)
+    else:
+        assert result["corpus"] is None
