@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tokenizers import Regex, pre_tokenizers
 
 from seqcli.data.scripts import (OWN_WORD_PATTERN, is_ideograph, is_own_word, is_unspaced,
@@ -63,3 +65,14 @@ def test_ideographs_are_the_han_words_and_language_hints_name_the_script():
     assert not is_ideograph("あ") and not is_ideograph("ก") and not is_ideograph("a")
     assert language_hint("日本のテキスト") == "ja" and language_hint("한국어") == "ko"
     assert language_hint("我们") == "zh" and language_hint("the film") == ""
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="时间旅行者々〇𠀀あのアーกา่ำ\u0e48ສ\u0ec8ក\u17d2ကြ한abc Z1,，。 \n😀", max_size=30))
+def test_python_and_the_library_always_agree_on_the_words(text):
+    split = pre_tokenizers.Split(Regex(OWN_WORD_PATTERN), behavior="isolated")
+    pieces = split.pre_tokenize_str(text)
+    assert "".join(piece for piece, _ in pieces) == text
+    library = [span for piece, span in pieces if own_words(piece) == [(0, len(piece))]]
+    assert library == own_words(text)
+    assert all(is_own_word(text[a]) for a, _ in own_words(text))
