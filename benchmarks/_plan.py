@@ -70,12 +70,13 @@ def print_plan(plan: Mapping[str, Any]) -> None:
 
 
 def machine() -> dict[str, Any]:
-    """The CPU a measurement ran on, as ``lscpu`` names it (model and instruction-set flags),
-    with the core count and torch's version and threads: reports must say which machine."""
+    """seqcli bench's description of the machine (`machine_info`: CPU, torch, threads, load),
+    with ``cores`` as reports always had, plus lscpu's model name and instruction-set flags:
+    a quality report must say which machine class it was measured on."""
     import os
     import subprocess
 
-    import torch
+    from seqcli.bench.timing import machine_info
 
     fields: dict[str, str] = {}
     try:
@@ -84,6 +85,5 @@ def machine() -> dict[str, Any]:
                   (line.partition(":") for line in listing.splitlines())}
     except (OSError, subprocess.SubprocessError):
         pass
-    return {"cpu": fields.get("Model name"), "flags": fields.get("Flags"),
-            "cores": os.cpu_count(), "torch": torch.__version__,
-            "torch_threads": torch.get_num_threads()}
+    return {"cores": os.cpu_count(), **machine_info(), "lscpu_model": fields.get("Model name"),
+            "flags": fields.get("Flags")}
