@@ -104,6 +104,9 @@ class TrainConfig:
     wide_lr_scale: float = 1.0  # classifier: the wide side's rate, as a multiple of --lr
 
 
+PREDICT_BATCH_SIZE = 256  # texts per forward pass when classifying (seqcli classify)
+
+
 @dataclass(frozen=True)
 class SampleConfig:
     length: int = 200

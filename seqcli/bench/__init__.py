@@ -8,6 +8,7 @@ honest ratios: ``train.py`` (training tokens/s against d2l's loops, ``references
 order). The scripts in benchmarks/ time and compare with the same two modules: ``timing.py``
 (interleaving, the machine's description) and ``references.py`` (every reference model,
 including the plain PyTorch loop of benchmarks/reference_lm.py).
-``data.py`` finds the corpora locally or builds seeded stand-ins. Benchmarks report; tests
-only check the shape of the reports.
+``data.py`` finds the corpora locally or builds seeded stand-ins; ``settings.py`` holds each
+command's settings and defaults, apart from torch, for `seqcli bench --help`. Benchmarks
+report; tests only check the shape of the reports.
 """

@@ -13,12 +13,13 @@ the same sentences (SST-2's validation sentences when available).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from seqcli.bench.settings import ClassifyBenchSettings
 from seqcli.bench.timing import Candidate, build_report, interleave, machine_info
 from seqcli.classify.encoding import encode_batch
 from seqcli.classify.predict import predict
@@ -30,25 +31,6 @@ from seqcli.runs import LoadedRun
 
 CLASSIFY_RATIOS = [("seqcli-classify", "reference-padded")]
 LABELS = ["negative", "positive"]
-
-
-@dataclass(frozen=True)
-class ClassifyBenchSettings:
-    cell: str = "lstm"
-    hidden_size: int = 256
-    num_layers: int = 2
-    embedding_size: int = 256
-    bidirectional: bool = True
-    pooling: str = "max"
-    impl: str = "fused"
-    texts: int = 2000
-    batch_size: int = 256
-    max_length: int = 400
-    device: str = "auto"
-    precision: str = "auto"
-    rounds: int = 3
-    warmup: int = 1
-    seed: int = 0
 
 
 def bench_classify(settings: ClassifyBenchSettings, texts: list[str], train_texts: list[str],

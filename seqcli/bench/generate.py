@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import torch
 
 from seqcli.bench.data import CharStream
+from seqcli.bench.settings import GenerateBenchSettings
 from seqcli.bench.timing import Candidate, build_report, interleave, machine_info
 from seqcli.config import SampleConfig
 from seqcli.data.tokenizers import CharTokenizer, Tokenizer
@@ -34,24 +35,6 @@ from seqcli.lm.rows import Row, choose_tokens
 from seqcli.models.language_model import LanguageModel
 
 GENERATE_RATIOS = [("seqcli-generate", "reference-prefix-rerun")]
-
-
-@dataclass(frozen=True)
-class GenerateBenchSettings:
-    cell: str = "lstm"
-    hidden_size: int = 256
-    num_layers: int = 1
-    embedding_size: int = 32
-    impl: str = "fused"
-    length: int = 1000
-    prime: str = "the time traveller "
-    device: str = "auto"
-    precision: str = "auto"
-    rounds: int = 2
-    warmup: int = 1
-    seed: int = 0
-    batch_sizes: tuple[int, ...] = (1, 8, 32)  # --num-samples drawn batched vs one by one
-    batch_length: int = 200  # tokens per sample there (the sequential side is slow)
 
 
 def bench_generate(settings: GenerateBenchSettings, data: CharStream,

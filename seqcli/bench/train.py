@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ import torch
 
 from seqcli.bench.data import CharStream
 from seqcli.bench.references import ConciseLM, ScratchLM, d2l_train_step
+from seqcli.bench.settings import TRAIN_CANDIDATES, TrainBenchSettings
 from seqcli.bench.timing import Candidate, build_report, interleave, machine_info
 from seqcli.config import TrainConfig
 from seqcli.device import Placement, place
@@ -35,29 +36,10 @@ from seqcli.lm.task import LMTask
 from seqcli.models.language_model import LanguageModel
 from seqcli.training.trainer import Trainer
 
-TRAIN_CANDIDATES = ("seqcli-fused", "seqcli-scratch", "reference-scratch", "reference-nn-lstm")
 TRAIN_RATIOS = [("seqcli-fused", "reference-nn-lstm"), ("seqcli-scratch", "reference-scratch"),
                 ("seqcli-fused", "reference-scratch")]
 VAL_FRACTION = 0.1
 QUALITY_EVAL_BATCHES = 100  # d2l's settings cover the whole validation part (16 batches)
-
-
-@dataclass(frozen=True)
-class TrainBenchSettings:
-    cell: str = "lstm"
-    hidden_size: int = 256
-    num_layers: int = 1
-    batch_size: int = 32
-    seq_len: int = 35
-    embedding_size: int | None = None  # None: as wide as the one-hot input (the vocabulary)
-    device: str = "auto"
-    precision: str = "auto"  # seqcli's candidates; the references are always fp32
-    rounds: int = 5
-    steps: int = 4  # training steps per candidate per round
-    warmup: int = 2
-    quality_steps: int = 0  # > 0: also train this long at auto precision and fp32, compare
-    seed: int = 0
-    candidates: tuple[str, ...] = TRAIN_CANDIDATES
 
 
 def bench_train(settings: TrainBenchSettings, data: CharStream,

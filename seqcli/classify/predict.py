@@ -18,11 +18,11 @@ import torch
 
 from seqcli.classify.batches import EncodedTexts, sorted_batches
 from seqcli.classify.encoding import encode_for_model
+from seqcli.config import PREDICT_BATCH_SIZE as BATCH_SIZE
 from seqcli.device import Placement
 from seqcli.runs import LoadedRun
 
 CHUNK_TEXTS = 4096
-BATCH_SIZE = 256
 T = TypeVar("T")
 
 

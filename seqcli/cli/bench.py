@@ -9,15 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Optional
 
-import torch
 import typer
 from rich.table import Table
 
-from seqcli.bench.classify import ClassifyBenchSettings, bench_classify
-from seqcli.bench.data import d2l_chars, sentences
-from seqcli.bench.generate import GenerateBenchSettings, bench_generate
-from seqcli.bench.processes import ProcessBenchSettings, bench_processes
-from seqcli.bench.train import TrainBenchSettings, bench_train
+from seqcli.bench.processes import ProcessBenchSettings
+from seqcli.bench.settings import ClassifyBenchSettings, GenerateBenchSettings, TrainBenchSettings
 from seqcli.cli.choices import Cell, Device, Impl, Precision, TableFormat
 from seqcli.cli.common import err_console, locations, out_console, print_json
 
@@ -52,6 +48,10 @@ def train(
     nproc: Annotated[Optional[int], typer.Option("--nproc", help="Instead: the real `seqcli train` in 1 process against N data-parallel processes (steps are per run, at least 20).", min=2)] = None,
 ) -> None:
     """Training tokens/s: seqcli fused and scratch against d2l's scratch and nn.LSTM loops."""
+    from seqcli.bench.data import d2l_chars
+    from seqcli.bench.processes import bench_processes
+    from seqcli.bench.train import bench_train
+
     data = d2l_chars(locations().data, locations().cache)
     if nproc is not None:
         settings = ProcessBenchSettings(
@@ -85,6 +85,9 @@ def generate(
 ) -> None:
     """Sampling tokens/s with the state carried, against re-running the prefix per token; and
     --num-samples N as one batch against N samples one after another."""
+    from seqcli.bench.data import d2l_chars
+    from seqcli.bench.generate import bench_generate
+
     _threads(threads)
     sizes = GB.batch_sizes if num_samples is None else tuple(n for n in num_samples if n > 0)
     settings = GenerateBenchSettings(cell=cell.value, hidden_size=hidden, num_layers=layers,
@@ -109,6 +112,9 @@ def classify(
     rounds: RoundsOpt = CB.rounds, seed: SeedOpt = CB.seed, format: FormatOpt = TableFormat.table,
 ) -> None:
     """Sentences/s of classification against a loop without length bucketing or lengths."""
+    from seqcli.bench.classify import bench_classify
+    from seqcli.bench.data import sentences
+
     _threads(threads)
     settings = ClassifyBenchSettings(cell=cell.value, hidden_size=hidden, num_layers=layers,
                                      embedding_size=embedding, bidirectional=bidirectional,
@@ -120,6 +126,8 @@ def classify(
 
 
 def _threads(threads: int | None) -> None:
+    import torch
+
     if threads is not None:
         torch.set_num_threads(threads)
 

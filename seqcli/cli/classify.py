@@ -7,18 +7,20 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.table import Table
 
-from seqcli.classify.predict import BATCH_SIZE, Prediction, predict_items
 from seqcli.cli.choices import ClassifyFormat as OutputFormat
 from seqcli.cli.choices import Device, Precision
 from seqcli.cli.common import err_console, locations, out_console
+from seqcli.config import PREDICT_BATCH_SIZE as BATCH_SIZE
 from seqcli.data.inputs import InputText, check_sources, iter_inputs
-from seqcli.runs import LoadedRun, load_run, newest_run
-from seqcli.training.reporting import metrics_table
+
+if TYPE_CHECKING:
+    from seqcli.classify.predict import Prediction
+    from seqcli.runs import LoadedRun
 
 PREVIEW_CHARS = 70
 
@@ -34,6 +36,9 @@ def classify(
     precision: Annotated[Precision, typer.Option("--precision", help="auto | fp32 | bf16 | fp16.")] = Precision.auto,
 ) -> None:
     """Label each text with a trained classifier, with its probability."""
+    from seqcli.classify.predict import predict_items
+    from seqcli.runs import load_run, newest_run
+
     check_sources(files)
     run_dir = model if model is not None else newest_run(locations().runs, "classify")
     run = load_run(run_dir, device=device.value, precision=precision.value,
@@ -122,6 +127,8 @@ def _print_counts(counts: Counter) -> None:
 
 def print_evaluation(result: dict[str, Any]) -> None:
     """`seqcli evaluate` on a classifier: summary, per-class and confusion tables."""
+    from seqcli.training.reporting import metrics_table
+
     title = f"{result['corpus']} ({result['split']})"
     out_console.print(metrics_table(title, {k: result[k] for k in
                                             ("accuracy", "macro_f1", "loss", "n") if k in result}))

@@ -7,12 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqcli.api import load
 from seqcli.cli.choices import Device, Precision, Split, TableFormat
 from seqcli.cli.classify import print_evaluation
 from seqcli.cli.common import err_console, locations, out_console, print_json
-from seqcli.runs import newest_run
-from seqcli.training.reporting import metrics_table
 
 LM_ROWS = ("loss", "perplexity", "bits_per_token", "tokens")
 
@@ -26,6 +23,10 @@ def evaluate(
     format: Annotated[TableFormat, typer.Option("--format", help="table or json.")] = TableFormat.table,
 ) -> None:
     """Loss/perplexity (language models) or accuracy/F1 (classifiers) of a run."""
+    from seqcli.api import load
+    from seqcli.runs import newest_run
+    from seqcli.training.reporting import metrics_table
+
     where = locations()
     run = load(model if model is not None else newest_run(where.runs), device=device.value,
                precision=precision.value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.table import Table
@@ -11,10 +11,10 @@ from rich.table import Table
 from seqcli.cli.choices import Device, Format
 from seqcli.cli.common import err_console, locations, out_console, print_json
 from seqcli.errors import UsageError
-from seqcli.experiments import MemoryConfig, MemoryResult, Trial
-from seqcli.experiments import memory as run_memory
-from seqcli.experiments.memory_outputs import output_folder, save_memory
-from seqcli.experiments.memory_settings import DEFAULT_LR, check
+from seqcli.experiments.memory_settings import DEFAULT_LR, MemoryConfig, check
+
+if TYPE_CHECKING:
+    from seqcli.experiments import MemoryResult, Trial
 
 app = typer.Typer(help="Experiments on synthetic tasks that show what each cell can do.",
                   no_args_is_help=True)
@@ -53,7 +53,10 @@ def memory(
     settings = dict(cells=tuple(_csv(cells, "--cells")), distances=_distances(distances),
                     hidden=hidden, steps=steps, seed=seed, optimizer=optimizer, init=init,
                     lr=lr)
-    check(MemoryConfig(**settings))  # before a folder is made for it
+    check(MemoryConfig(**settings))  # before a folder is made for it, or torch loads
+    from seqcli.experiments import memory as run_memory
+    from seqcli.experiments.memory_outputs import output_folder, save_memory
+
     folder = output_folder(out, locations().runs)
     result = run_memory(device=device.value, on_trial=_progress, **settings)
     document, picture = save_memory(result, folder)

@@ -5,18 +5,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from seqcli.api import load
-from seqcli.classify.explain import Explanation
-from seqcli.classify.explain_views import html_page, terminal_view
 from seqcli.cli.choices import Device, ExplainFormat, Precision
 from seqcli.cli.common import emit, locations, out_console
 from seqcli.data.inputs import STDIN, check_sources, iter_inputs
 from seqcli.errors import UsageError
-from seqcli.runs import newest_run
+
+if TYPE_CHECKING:
+    from seqcli.classify.explain import Explanation
 
 
 def explain(
@@ -30,6 +29,10 @@ def explain(
     precision: Annotated[Precision, typer.Option("--precision", help="auto | fp32 | bf16 | fp16.")] = Precision.auto,
 ) -> None:
     """Score each token of a text toward the classifier's label (Integrated Gradients)."""
+    from seqcli.api import load
+    from seqcli.classify.explain_views import html_page
+    from seqcli.runs import newest_run
+
     run = load(model if model is not None else newest_run(locations().runs, "classify"),
                device=device.value, precision=precision.value)
     results = run.explain(_read(texts), label=label, steps=steps)
@@ -55,5 +58,7 @@ def _read(texts: list[str]) -> list[str]:
 
 
 def _print(result: Explanation, plain: bool) -> None:
+    from seqcli.classify.explain_views import terminal_view
+
     for shown in terminal_view(result, plain):
         out_console.print(shown, highlight=False, markup=False)

@@ -11,10 +11,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from seqcli.api import load
 from seqcli.cli.choices import ExportFormat, value
 from seqcli.cli.common import locations, out_console, print_json
-from seqcli.runs import newest_run
 
 
 def export(
@@ -26,6 +24,9 @@ def export(
     json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON document.")] = False,
 ) -> None:
     """Export a run for ONNX Runtime or TorchScript; checked against PyTorch first."""
+    from seqcli.api import load
+    from seqcli.runs import newest_run
+
     run_dir = model if model is not None else newest_run(locations().runs)
     run = load(run_dir, device="cpu", precision="fp32")
     report = run.export(out, format=value(format), opset=opset, overwrite=force)

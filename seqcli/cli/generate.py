@@ -11,8 +11,6 @@ import typer
 from seqcli.cli.choices import Device, Format, Precision
 from seqcli.cli.common import err_console, locations, print_json
 from seqcli.config import SampleConfig
-from seqcli.lm.generate import check_left_to_right, generate_samples
-from seqcli.runs import load_run, newest_run
 
 DEFAULTS = SampleConfig()
 
@@ -35,6 +33,9 @@ def generate(
     format: Annotated[Format, typer.Option("--format", help="text (streamed) or json (samples, and per sample the stop string that ended it and, for beams, the score).")] = Format.text,
 ) -> None:
     """Generate text that begins with --prime."""
+    from seqcli.lm.generate import check_left_to_right, generate_samples
+    from seqcli.runs import load_run, newest_run
+
     config = SampleConfig(length=length, temperature=temperature, top_k=top_k, top_p=top_p,
                           greedy=greedy, num_samples=num_samples, seed=seed, beam=beam,
                           stop=tuple(stop or ()), keep_stop=keep_stop)

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from seqcli.api import load
 from seqcli.cli.choices import Device, InspectFormat, Precision, Signal
 from seqcli.cli.common import emit, err_console, locations, out_console
 from seqcli.data.text import read_text
 from seqcli.errors import UsageError
-from seqcli.lm.inspect import Inspection
-from seqcli.lm.inspect_views import html_page, terminal_view, top_lines
-from seqcli.runs import newest_run
+
+if TYPE_CHECKING:
+    from seqcli.lm.inspect import Inspection
 
 
 def inspect(
@@ -33,6 +32,10 @@ def inspect(
 ) -> None:
     """Show what the units of a language model track, token by token."""
     content = _content(sources, text)
+    from seqcli.api import load
+    from seqcli.lm.inspect_views import html_page
+    from seqcli.runs import newest_run
+
     run = load(model if model is not None else newest_run(locations().runs, "lm"),
                device=device.value, precision=precision.value)
     result = run.inspect(content, layer=layer, signal=signal.value, units=unit, top=top)
@@ -58,6 +61,8 @@ def _content(sources: list[Path] | None, text: str | None) -> str:
 
 
 def _print_text(result: Inspection) -> None:
+    from seqcli.lm.inspect_views import terminal_view, top_lines
+
     for line in top_lines(result):
         err_console.print(line, highlight=False, markup=False)
     for shown in terminal_view(result, plain="NO_COLOR" in os.environ):

@@ -25,12 +25,11 @@ try:  # Typer's vendored click keeps Abort in typer.exceptions, not in click's e
 except ImportError:  # pragma: no cover
     _Abort = getattr(click_exc, "Abort", ())
 
-from torch.distributed import DistError  # noqa: E402
-
 from seqcli.cli import (bench, classify, corpus, evaluate, experiment, explain, export,  # noqa: E402
                         generate, inspect, runs, train)
 from seqcli.cli.common import err_console, state  # noqa: E402
 from seqcli.errors import SeqcliError  # noqa: E402
+from seqcli.version import __version__  # noqa: E402
 
 INTERRUPTED, BROKEN_PIPE = 130, 141  # 128 + SIGINT, 128 + SIGPIPE, as a shell reports them
 
@@ -65,7 +64,7 @@ class OneLineErrors(TyperGroup):
         except BrokenPipeError:  # `seqcli classify big.txt | head -1`: the reader is done
             _silence_stdout()
             sys.exit(BROKEN_PIPE)
-        except (DistError, RuntimeError) as err:
+        except RuntimeError as err:  # torch.distributed's DistError is one
             if state.debug or not _lost_a_peer(err):
                 raise
             sys.stderr.flush()  # a peer rank died: the launcher names it; this rank leaves
@@ -96,6 +95,8 @@ def _lost_a_peer(err: Exception) -> bool:
     """A collective that failed because another rank went away (gloo or NCCL)."""
     if os.environ.get("WORLD_SIZE", "1") == "1":
         return False
+    from torch.distributed import DistError  # loaded already: this process runs a rank
+
     return isinstance(err, DistError) or any(word in str(err) for word in ("gloo", "NCCL"))
 
 
@@ -125,9 +126,16 @@ app = typer.Typer(
 )
 
 
+def _print_version(given: bool) -> None:
+    if given:
+        print(f"seqcli {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
     """Train and use recurrent networks (RNN, LSTM, GRU) on text."""
     state.debug = debug

@@ -9,12 +9,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from seqcli import runs
 from seqcli.cli.choices import PlotMetric, TableFormat
 from seqcli.cli.common import err_console, locations, out_console, print_json
 from seqcli.errors import UsageError
-from seqcli.training.checkpoint import METRICS_FILE
-from seqcli.training.curves import draw_overlay, read_metrics, series, terminal_curve
 
 app = typer.Typer(help="List, inspect and plot run directories.", no_args_is_help=True)
 
@@ -26,6 +23,8 @@ def list_runs(
     format: Annotated[TableFormat, typer.Option("--format", help="table or json.")] = TableFormat.table,
 ) -> None:
     """Runs under $SEQCLI_RUNS (or ./runs), newest first."""
+    from seqcli import runs
+
     root = locations().runs
     found = runs.list_runs(root)
     if format == TableFormat.json:
@@ -47,6 +46,10 @@ def show(
     format: Annotated[TableFormat, typer.Option("--format", help="table or json.")] = TableFormat.table,
 ) -> None:
     """Config, data facts and results of one run."""
+    from seqcli import runs
+    from seqcli.training.checkpoint import METRICS_FILE
+    from seqcli.training.curves import read_metrics, terminal_curve
+
     config = runs.read_run_config(run_dir)
     summary = runs.read_summary(run_dir)  # None when torn or unfinished
     files = sorted(p.name for p in run_dir.iterdir() if not p.name.startswith("."))
@@ -80,6 +83,10 @@ def plot(
     out: Annotated[Path, typer.Option("--out", help="The PNG to write.")] = Path("curves.png"),
 ) -> None:
     """Overlay one metric of several runs, each labelled by the settings that differ."""
+    from seqcli import runs
+    from seqcli.training.checkpoint import METRICS_FILE
+    from seqcli.training.curves import draw_overlay, read_metrics, series
+
     stored = [runs.read_run_config(d) for d in run_dirs]
     labels = runs.differing_settings(stored, [d.name for d in run_dirs])
     records = [read_metrics(d / METRICS_FILE) for d in run_dirs]

@@ -1,7 +1,8 @@
 """`seqcli train`: flags -> RunConfig -> seqcli.pipeline (the path `seqcli.train` takes too).
 
 Every option's default shown in --help is read from the config dataclasses (`task_default`),
-so the help can never disagree with what a run does.
+so the help can never disagree with what a run does. torch and the training code are imported
+inside the functions that run, so --help and a bad flag answer without loading them.
 """
 
 from __future__ import annotations
@@ -10,22 +11,20 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.markup import escape
 
-from seqcli import pipeline
-from seqcli.api import make_reporter
 from seqcli.cli.choices import (Cell, ClassWeights, Device, Format, Impl, Optim, Partition, Pooling,
                                 Precision, Schedule, Selection, Task, TokenizerKind, value)
 from seqcli.cli.common import err_console, locations, print_json, state
-from seqcli.cli.launch import check_shareable, launch, worker_spec
 from seqcli.config import (FIELD_SECTIONS, RunConfig, config_from_toml, default_config, load_toml,
-                           task_default)
+                           task_default, with_overrides)
 from seqcli.errors import ConfigError, UsageError
-from seqcli.training import distributed
-from seqcli.training.reporting import metrics_table
+
+if TYPE_CHECKING:
+    from seqcli.training.distributed import Group
 
 # Options named otherwise than their config field; every other option is its field's name.
 ALIASES = {"layers": "num_layers", "hidden": "hidden_size", "embedding": "embedding_size"}
@@ -123,16 +122,19 @@ def train(
     """Train a language model (default: char LSTM on The Time Machine) or a classifier."""
     options = {k: v for k, v in locals().items() if k not in ("task", "out", "resume", "config",
                                                                  "format", "nproc")}
-    spec = worker_spec(os.environ)
     if nproc is not None and (nproc < 1 or nproc > MAX_PROCESSES):
         raise UsageError(f"--nproc must be from 1 to {MAX_PROCESSES}; got {nproc}")
-    if nproc is not None and nproc > 1 and spec.world_size > 1:
-        raise UsageError("--nproc starts its own workers; under torchrun leave it out")
     given = {_field(k): (v.value if isinstance(v, Enum) else v)
              for k, v in options.items() if v is not None}
     if class_weights is not None and class_weights.value == "none":
         given[_field("class_weights")] = None
     run_config = _config(value(task), given, resume, out, config)
+    from seqcli.cli.launch import check_shareable, launch, worker_spec
+    from seqcli.training import distributed
+
+    spec = worker_spec(os.environ)
+    if nproc is not None and nproc > 1 and spec.world_size > 1:
+        raise UsageError("--nproc starts its own workers; under torchrun leave it out")
     if nproc is not None and nproc > 1:  # checked once here, then every worker starts
         check_shareable(run_config, nproc)
         raise typer.Exit(launch(nproc, state.argv))
@@ -163,15 +165,25 @@ def _config(task: str | None, given: dict, resume: Path | None, out: Path | None
         raise ConfigError("--resume continues a run in place; do not combine it with "
                           "--out or --config")
     if resume is not None:
+        from seqcli import pipeline
+
         return pipeline.resume_config(resume, task, given)
     base = config_from_toml(load_toml(config), task) if config is not None \
         else default_config(task or "lm")
+    starts_from = ("init_from", "pretrain_minutes")  # settings come from another run too
+    if not any(given.get(("train", name), getattr(base.train, name)) for name in starts_from):
+        with_overrides(base, given)  # the flags' own errors, before torch loads
+    from seqcli import pipeline
+
     return pipeline.fresh_config(base, given)
 
 
 def _run(run_config: RunConfig, resume: Path | None, out: Path | None, format: Format,
-         group: distributed.Group) -> dict:
+         group: Group) -> dict:
     """Train or resume; only rank 0 shows progress."""
+    from seqcli import pipeline
+    from seqcli.api import make_reporter
+
     console = err_console if format == Format.text and group.is_main else None
     reporter = make_reporter(run_config, console is not None, err_console)
     if resume is not None:
@@ -182,6 +194,8 @@ def _run(run_config: RunConfig, resume: Path | None, out: Path | None, format: F
 
 
 def _report(summary: dict, format: Format) -> None:
+    from seqcli.training.reporting import metrics_table
+
     if format == Format.json:
         print_json(summary)
     else:

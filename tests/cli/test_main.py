@@ -1,5 +1,6 @@
 """The CLI's one error boundary (seqcli/cli/main.py): a closed pipe, usage errors, --debug."""
 
+import json
 import os
 import subprocess
 import sys
@@ -69,3 +70,51 @@ def test_debug_shows_the_traceback(runs):
     assert quiet.exit_code == 1 and "run directory not found" in quiet.stderr
     assert len(quiet.stderr.strip().splitlines()) == 1 and quiet.exception is None or \
         isinstance(quiet.exception, SystemExit)
+
+
+# The libraries that take seconds to import on a slow machine (`import torch` alone took 3.9 s
+# on an idle 2-core one); only the commands that use them may load them.
+HEAVY = ("torch", "numpy", "matplotlib", "captum", "tokenizers", "onnx", "onnxruntime",
+         "onnxscript", "plotext", "scipy")
+# argv, exit code, and whether the step may load the heavy libraries (the last one must: it
+# proves the probe sees them)
+STARTUP = [
+    (["--help"], 0, False), (["--version"], 0, False),
+    (["train", "--hidden", "-3"], 2, False), (["train", "--cell", "transformer"], 2, False),
+    (["train", "--task", "classify", "--dropout", "1.5"], 2, False),
+    (["explain", "a text", "--format", "xml"], 2, False),
+    (["experiment", "memory", "--cells", "lstm,cnn"], 2, False),
+    *[([*command, "--help"], 0, False) for command in (
+        ["train"], ["generate"], ["classify"], ["evaluate"], ["inspect"], ["explain"],
+        ["export"], ["corpus", "list"], ["runs", "plot"], ["bench", "train"],
+        ["bench", "generate"], ["bench", "classify"], ["experiment", "memory"])],
+    (["runs", "list", "--format", "json"], 0, True),
+]
+PROBE = """
+import json, sys
+from seqcli.cli.main import app
+steps = json.loads(sys.argv[1])
+for argv, _, _ in steps:
+    try:
+        app(argv, prog_name="seqcli")
+    except SystemExit as stop:
+        code = stop.code or 0
+    heavy = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(sys.argv[2])))
+    print("PROBE " + json.dumps({"argv": argv, "code": code, "heavy": heavy}), flush=True)
+"""
+
+
+def test_help_version_and_usage_errors_do_not_import_the_heavy_libraries(tmp_path):
+    """`seqcli --help`, `--version` and a usage error answer at once: the command modules
+    import torch, captum, matplotlib... inside the commands that run. Checked on the import
+    graph (which modules are loaded after each step, in one fresh interpreter), not a clock."""
+    env = {**os.environ, "SEQCLI_RUNS": str(tmp_path / "runs"), "COLUMNS": "100"}
+    out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(STARTUP), json.dumps(HEAVY)],
+                         env=env, capture_output=True, text=True, timeout=120)
+    found = [json.loads(line[6:]) for line in out.stdout.splitlines() if line.startswith("PROBE ")]
+    assert len(found) == len(STARTUP), out.stderr
+    for (argv, code, may_load), step in zip(STARTUP, found):
+        assert step["code"] == code, (argv, out.stderr)
+        if not may_load:
+            assert step["heavy"] == [], f"seqcli {' '.join(argv)} imported {step['heavy']}"
+    assert "torch" in found[-1]["heavy"]  # a command that works does load them
