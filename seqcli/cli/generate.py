@@ -11,6 +11,7 @@ import typer
 from seqcli.cli.choices import Device, Format, Precision
 from seqcli.cli.common import err_console, locations, print_json
 from seqcli.config import SampleConfig
+from seqcli.errors import UsageError
 
 DEFAULTS = SampleConfig()
 
@@ -19,7 +20,7 @@ def generate(
     model: Annotated[Optional[Path], typer.Option("--model", help="Run directory (default: the newest language-model run).")] = None,
     prime: Annotated[str, typer.Option("--prime", help="Text to continue; fed through the network once.")] = "",
     length: Annotated[int, typer.Option("--length", help="Tokens to generate.")] = DEFAULTS.length,
-    temperature: Annotated[float, typer.Option("--temperature", help="Sampling temperature (> 0).")] = DEFAULTS.temperature,
+    temperature: Annotated[Optional[float], typer.Option("--temperature", help=f"Sampling temperature (> 0). [default: {DEFAULTS.temperature:g}]", show_default=False)] = None,
     top_k: Annotated[Optional[int], typer.Option("--top-k", help="Sample among the k most likely tokens.")] = DEFAULTS.top_k,
     top_p: Annotated[Optional[float], typer.Option("--top-p", help="Sample from the smallest set with probability >= p.")] = DEFAULTS.top_p,
     greedy: Annotated[bool, typer.Option("--greedy", help="Always take the most likely token.")] = DEFAULTS.greedy,
@@ -33,6 +34,9 @@ def generate(
     format: Annotated[Format, typer.Option("--format", help="text (streamed) or json (samples, and per sample the stop string that ended it and, for beams, the score).")] = Format.text,
 ) -> None:
     """Generate text that begins with --prime."""
+    if beam is not None and temperature is not None:  # given, whatever its value
+        raise UsageError("--beam scores with the model's own probabilities: drop --temperature")
+    temperature = DEFAULTS.temperature if temperature is None else temperature
     from seqcli.lm.generate import check_left_to_right, generate_samples
     from seqcli.runs import load_run, newest_run
 

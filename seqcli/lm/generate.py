@@ -52,6 +52,9 @@ def check_sample_config(config: SampleConfig, vocab_size: int) -> None:
     if config.num_samples <= 0 or config.num_samples > MAX_SAMPLES:
         raise UsageError(f"--num-samples must be from 1 to {MAX_SAMPLES}; "
                          f"got {config.num_samples}")
+    if config.greedy and config.num_samples > 1:
+        raise UsageError("--greedy gives one text (every sample would be the same); for several "
+                         "texts drop --greedy to sample, or use --beam N --num-samples N")
     if not config.greedy and not 0 < config.temperature < math.inf:
         raise UsageError(f"--temperature must be a finite number > 0 (use --greedy for "
                          f"argmax); got {config.temperature}")

@@ -52,8 +52,8 @@ def test_generate_is_seeded_streams_and_starts_with_prime(trained):
     assert a.stdout == b.stdout and a.stdout.startswith("the time")
     assert len(a.stdout.rstrip("\n")) == len("the time") + 30
     doc = json.loads(run("generate", "--prime", "he", "--num-samples", "2", "--length", "5",
-                         "--greedy", "--format", "json").stdout)
-    assert len(doc["samples"]) == 2 and doc["samples"][0] == doc["samples"][1]
+                         "--seed", "1", "--format", "json").stdout)
+    assert len(doc["samples"]) == 2 and all(s.startswith("he") for s in doc["samples"])
 
 
 def test_generate_batches_beams_and_stops(trained):
@@ -84,6 +84,19 @@ def test_generate_batches_beams_and_stops(trained):
     assert doc("--seed", "4", "--stop", stop, "--keep-stop")["samples"] == [text[:cut + 2]]
     streamed = run("generate", "--prime", "the", "--length", "20", "--seed", "4", "--stop", stop)
     assert streamed.stdout == text[:cut] + "\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--beam", "2", "--temperature", "0.8"], "--beam scores with the model's own probabilities"),
+    (["--beam", "2", "--temperature", "0.81"], "--beam scores with the model's own probabilities"),
+    (["--greedy", "--num-samples", "3"], "--greedy gives one text"),
+], ids=["beam-default-temperature", "beam-other-temperature", "greedy-several"])
+def test_generate_refuses_options_that_would_change_nothing(trained, args, message):
+    """A --temperature given with --beam is refused whatever its value (it was accepted when it
+    equalled the default), and --greedy with several samples (they would be the same text)."""
+    result = run("generate", "--prime", "the", "--length", "5", *args)
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
 
 
 def test_generate_with_unseen_prime_characters_warns(trained):

@@ -82,6 +82,7 @@ STARTUP = [
     (["--help"], 0, False), (["--version"], 0, False),
     (["train", "--hidden", "-3"], 2, False), (["train", "--cell", "transformer"], 2, False),
     (["train", "--task", "classify", "--dropout", "1.5"], 2, False),
+    (["generate", "--beam", "2", "--temperature", "0.5"], 2, False),
     (["explain", "a text", "--format", "xml"], 2, False),
     (["experiment", "memory", "--cells", "lstm,cnn"], 2, False),
     *[([*command, "--help"], 0, False) for command in (
