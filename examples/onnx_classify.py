@@ -1,4 +1,4 @@
-"""Label texts with a classifier exported by `seqcli export --format onnx`, without seqcli.
+"""Label texts with a classifier exported by `seqcli export --to onnx`, without seqcli.
 
     python examples/onnx_classify.py runs/classify-20261201-101500/export/model.onnx \
         "a wonderful film" "an awful mess"

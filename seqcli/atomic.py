@@ -12,11 +12,22 @@ import contextlib
 import errno
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from seqcli.errors import CheckpointError
+from seqcli.errors import CheckpointError, OverwriteError
+
+
+def refuse_to_replace(paths: Iterable[Path], force: bool) -> None:
+    """The one overwrite rule: a file the user already has is replaced only when they say so
+    (--force; ``overwrite=True`` from Python). Checked before any work, so a refusal costs
+    nothing and every command says it in the same words."""
+    if force:
+        return
+    for path in paths:
+        if Path(path).exists():
+            raise OverwriteError(f"{path} already exists; add --force to replace it")
 
 
 def temp_path(dest: Path) -> Path:

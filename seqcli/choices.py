@@ -21,9 +21,11 @@ CLASS_WEIGHTS = ("auto", "none")
 # (train: what runs before "texts" stored, kept so they rebuild the same split); or the
 # corpus' own validation split (corpus)
 SELECTIONS = ("texts", "train", "corpus")
-TEXT_FORMATS = ("text", "json")  # train, generate
-TABLE_FORMATS = ("table", "json")  # evaluate, runs, corpus, bench
-CLASSIFY_FORMATS = ("table", "json", "jsonl", "csv")
+# --format, the one way to ask any command for a machine-readable document: the values mean
+# the same on every command (text: for people; json: one JSON document on stdout), and a few
+# commands add their own (classify: jsonl, csv; inspect, explain: html)
+TEXT_FORMATS = ("text", "json")
+CLASSIFY_FORMATS = ("text", "json", "jsonl", "csv")
 MAX_SUBWORDS = 2**24  # n-gram hash buckets: 16M vectors is already more than any corpus needs
 MAX_SEED = 2**32  # seeds are mixed with epoch numbers into torch seeds, which must not overflow
 # What `seqcli inspect` can show, per cell: states, then gates (values in [0, 1])
@@ -35,6 +37,6 @@ GATES = ("input", "forget", "output", "update", "reset")
 # description file)
 DIRECTIONS = ("left_to_right", "right_to_left")
 INSPECT_FORMATS = ("text", "json", "html")  # inspect, explain
-EXPORT_FORMATS = ("onnx", "torchscript")  # seqcli export: the file written, not a report
+EXPORT_FORMATS = ("onnx", "torchscript")  # seqcli export --to: the file written
 PLOT_METRICS = ("loss", "lr", "val_loss", "val_perplexity", "val_bits", "val_accuracy",
                 "val_macro_f1")

@@ -22,6 +22,10 @@ class ConfigError(UsageError):
     """A configuration file or combination of settings that is invalid."""
 
 
+class OverwriteError(UsageError):
+    """A file the user already has, which a command would replace without --force."""
+
+
 class DataError(SeqcliError):
     """A corpus or input file that cannot be read or is unsuitable for the task."""
 

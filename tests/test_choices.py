@@ -18,7 +18,7 @@ ENUMS = {
     "Optim": choices.OPTIMIZERS, "Schedule": choices.SCHEDULES,
     "Partition": choices.PARTITIONS, "ClassWeights": choices.CLASS_WEIGHTS,
     "Device": choices.DEVICES, "Precision": choices.PRECISIONS,
-    "Format": choices.TEXT_FORMATS, "TableFormat": choices.TABLE_FORMATS,
+    "Format": choices.TEXT_FORMATS,
     "ClassifyFormat": choices.CLASSIFY_FORMATS,
 }
 
@@ -120,3 +120,52 @@ def test_tasks():
         assert default_config(task).task == task
     with pytest.raises(ConfigError, match="--task must be one of lm, classify; got 'translate'"):
         default_config("translate")
+
+
+def _commands(command, path=()):
+    """Every runnable command of the CLI with its path: ("corpus", "list"), ..."""
+    subcommands = getattr(command, "commands", None)
+    if not subcommands:
+        yield path, command
+        return
+    for name, sub in subcommands.items():
+        yield from _commands(sub, (*path, name))
+
+
+# Commands without a document to print: fetch prints one path per line, plot writes a PNG
+NO_DOCUMENT = {("corpus", "fetch"), ("runs", "plot")}
+
+
+def test_every_command_asks_for_a_document_the_same_way():
+    """One convention on every command: --format, whose values begin text (for people), json
+    (one document on stdout); no visible --json or other spelling; and every --out that can
+    meet a user's file has --force (train's --out is a new run directory: it refuses a run)."""
+    import typer.main
+
+    from seqcli.cli.main import app
+
+    seen = []
+    for path, command in _commands(typer.main.get_command(app)):
+        options = {name: param for param in command.params for name in param.opts}
+        assert "--json" not in options or options["--json"].hidden, path
+        if path in NO_DOCUMENT:
+            assert "--format" not in options, path
+        else:
+            assert options["--format"].metavar.startswith("<text|json"), path
+            seen.append(path)
+        if "--out" in options and path != ("train",):
+            assert "--force" in options, path
+    assert len(seen) == 15
+
+
+def test_a_renamed_format_value_still_works_with_a_note():
+    from typer.testing import CliRunner
+
+    from seqcli.cli.main import app
+
+    new = CliRunner().invoke(app, ["corpus", "list", "--format", "text"])
+    old = CliRunner().invoke(app, ["corpus", "list", "--format", "table"])
+    assert old.exit_code == 0 and old.stdout == new.stdout
+    assert old.stderr.strip() == "note: --format table is now --format text"
+    wrong = CliRunner().invoke(app, ["corpus", "list", "--format", "xml"])
+    assert wrong.exit_code == 2 and "'xml' is not one of 'text', 'json'" in wrong.stderr

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from seqcli.bench.processes import ProcessBenchSettings
 from seqcli.bench.settings import ClassifyBenchSettings, GenerateBenchSettings, TrainBenchSettings
-from seqcli.cli.choices import Cell, Device, Impl, Precision, TableFormat
+from seqcli.cli.choices import Cell, Device, Format, Impl, Precision, format_option
 from seqcli.cli.common import err_console, locations, out_console, print_json
 
 # Defaults come from the settings dataclasses, so --help shows what a run uses.
@@ -24,7 +24,7 @@ PB = ProcessBenchSettings()
 app = typer.Typer(help="Throughput benchmarks with references run side by side, interleaved.",
                   no_args_is_help=True)
 
-FormatOpt = Annotated[TableFormat, typer.Option("--format", help="table or json (one document on stdout).")]
+FormatOpt = Annotated[Format, format_option(Format, "text (a table), or json: one document on stdout.")]
 CellOpt = Annotated[Cell, typer.Option("--cell", help="rnn | lstm | gru.")]
 DeviceOpt = Annotated[Device, typer.Option("--device", help="auto | cpu | cuda | mps.")]
 PrecisionOpt = Annotated[Precision, typer.Option("--precision", help="seqcli's precision: auto | fp32 | bf16 | fp16 (references stay fp32).")]
@@ -44,7 +44,7 @@ def train(
     steps: Annotated[int, typer.Option("--steps", help="Training steps per candidate per round.", min=1)] = TB.steps,
     quality_steps: Annotated[int, typer.Option("--quality-steps", help="Also train this many steps at auto precision and at fp32 and compare validation loss (0: skip).", min=0)] = TB.quality_steps,
     device: DeviceOpt = Device.auto, precision: PrecisionOpt = Precision.auto, threads: ThreadsOpt = None,
-    rounds: RoundsOpt = TB.rounds, seed: SeedOpt = TB.seed, format: FormatOpt = TableFormat.table,
+    rounds: RoundsOpt = TB.rounds, seed: SeedOpt = TB.seed, format: FormatOpt = Format.text,
     nproc: Annotated[Optional[int], typer.Option("--nproc", help="Instead: the real `seqcli train` in 1 process against N data-parallel processes (steps are per run, at least 20).", min=2)] = None,
 ) -> None:
     """Training tokens/s: seqcli fused and scratch against d2l's scratch and nn.LSTM loops."""
@@ -81,7 +81,7 @@ def generate(
     num_samples: Annotated[Optional[list[int]], typer.Option("--num-samples", help="Batch sizes to time against as many samples one after another (repeatable; default: 1, 8, 32; 0: skip).", min=0)] = None,
     batch_length: Annotated[int, typer.Option("--batch-length", help="Tokens per sample in the batching comparison.", min=1)] = GB.batch_length,
     device: DeviceOpt = Device.auto, precision: PrecisionOpt = Precision.auto, threads: ThreadsOpt = None,
-    rounds: RoundsOpt = GB.rounds, seed: SeedOpt = GB.seed, format: FormatOpt = TableFormat.table,
+    rounds: RoundsOpt = GB.rounds, seed: SeedOpt = GB.seed, format: FormatOpt = Format.text,
 ) -> None:
     """Sampling tokens/s with the state carried, against re-running the prefix per token; and
     --num-samples N as one batch against N samples one after another."""
@@ -109,7 +109,7 @@ def classify(
     texts: Annotated[int, typer.Option("--texts", help="Sentences per round.", min=1)] = CB.texts,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Sentences per batch.", min=1)] = CB.batch_size,
     device: DeviceOpt = Device.auto, precision: PrecisionOpt = Precision.auto, threads: ThreadsOpt = None,
-    rounds: RoundsOpt = CB.rounds, seed: SeedOpt = CB.seed, format: FormatOpt = TableFormat.table,
+    rounds: RoundsOpt = CB.rounds, seed: SeedOpt = CB.seed, format: FormatOpt = Format.text,
 ) -> None:
     """Sentences/s of classification against a loop without length bucketing or lengths."""
     from seqcli.bench.classify import bench_classify
@@ -132,14 +132,14 @@ def _threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
-def _progress(rounds: int, format: TableFormat):
-    if format == TableFormat.json:
+def _progress(rounds: int, format: Format):
+    if format == Format.json:
         return None
     return lambda done: err_console.print(f"round {done}/{rounds} done", highlight=False)
 
 
-def _show(report: dict[str, Any], unit: str, format: TableFormat) -> None:
-    if format == TableFormat.json:
+def _show(report: dict[str, Any], unit: str, format: Format) -> None:
+    if format == Format.json:
         print_json(report)
         return
     config = report["config"]

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from seqcli.cli.choices import ClassifyFormat as OutputFormat
-from seqcli.cli.choices import Device, Precision
+from seqcli.cli.choices import Device, Precision, format_option
 from seqcli.cli.common import err_console, locations, out_console
 from seqcli.config import PREDICT_BATCH_SIZE as BATCH_SIZE
 from seqcli.data.inputs import InputText, check_sources, iter_inputs
@@ -29,7 +29,7 @@ def classify(
     files: Annotated[list[str], typer.Argument(help="Text files (each non-empty line is one text), CSV/TSV/JSONL files (a text column), or - for stdin.", show_default=False)],
     model: Annotated[Optional[Path], typer.Option("--model", help="Run directory (default: the newest classifier run).")] = None,
     document: Annotated[bool, typer.Option("--document", help="Treat each file (or all of stdin) as one text.")] = False,
-    format: Annotated[OutputFormat, typer.Option("--format", help="table | json | jsonl | csv.")] = OutputFormat.table,
+    format: Annotated[OutputFormat, format_option(OutputFormat, "text (a line per text and a count on stderr), json (one document on stdout), jsonl (a JSON line per text) or csv.")] = OutputFormat.text,
     text_column: Annotated[Optional[str], typer.Option("--text-column", help="CSV/TSV/JSONL column holding the text (name or 0-based index).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Texts per forward pass.")] = BATCH_SIZE,
     device: Annotated[Device, typer.Option("--device", help="auto | cpu | cuda | mps.")] = Device.auto,
@@ -45,10 +45,10 @@ def classify(
                    expect_task="classify")
     inputs = iter_inputs(files, document=document, text_column=text_column, stdin=sys.stdin)
     results = predict_items(run, ((item, item.text) for item in inputs), batch_size=batch_size)
-    writer = {OutputFormat.table: _write_table, OutputFormat.json: _write_json,
+    writer = {OutputFormat.text: _write_table, OutputFormat.json: _write_json,
               OutputFormat.jsonl: _write_jsonl, OutputFormat.csv: _write_csv}[format]
     counts = writer(run, results, show_source=len(files) > 1)
-    if format == OutputFormat.table:
+    if format == OutputFormat.text:
         _print_counts(counts)
 
 

@@ -1,4 +1,5 @@
-"""What every command shares: consoles, the environment read once, and output helpers.
+"""What every command shares: consoles, the environment read once, output helpers and the
+--force option (the one overwrite rule: seqcli.atomic.refuse_to_replace).
 
 Library code never reads the environment; `locations()` does it here, at the CLI edge, through
 the same function the Python API uses, and passes plain values in.
@@ -10,8 +11,9 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 
 from seqcli.atomic import write_text
@@ -31,6 +33,10 @@ class _PipedConsole(Console):
 # (generated text, JSON documents) that scripts can pipe.
 err_console = _PipedConsole(stderr=True, highlight=False)
 out_console = _PipedConsole(highlight=False, soft_wrap=True)
+
+
+# Every command that writes a file the user names (--out) replaces an existing one only with it
+Force = Annotated[bool, typer.Option("--force", help="Replace the files at --out if they exist.")]
 
 
 class _State:

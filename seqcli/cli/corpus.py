@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from seqcli.cli.choices import TableFormat
+from seqcli.cli.choices import Format, format_option
 from seqcli.cli.common import err_console, locations, out_console, print_json
 from seqcli.data.registry import get_corpus, list_corpora, locate_file, lookup, resolve_corpus
 from seqcli.data.registry_file import Corpus
@@ -24,14 +24,14 @@ _ORIGINS = {"mirror": "in the SEQCLI_DATA mirror", "cache": "in the cache",
             "download": "downloaded and verified"}
 
 
-FormatOption = Annotated[TableFormat, typer.Option("--format", help="Output format.")]
+FormatOption = Annotated[Format, format_option(Format, "text (a table), or json: one document on stdout.")]
 
 
 @app.command("list")
-def list_(fmt: FormatOption = TableFormat.table) -> None:
+def list_(fmt: FormatOption = Format.text) -> None:
     """List the named corpora."""
     corpora = list_corpora()
-    if fmt is TableFormat.json:
+    if fmt is Format.json:
         print_json([_summary(c) for c in corpora])
         return
     table = _table("name", "task", "size", "licence", title="Corpora")
@@ -57,7 +57,7 @@ def fetch(
 def info(
     target: Annotated[str, typer.Argument(metavar="NAME|PATH",
                                           help="A corpus name, or a text file or folder.")],
-    fmt: FormatOption = TableFormat.table,
+    fmt: FormatOption = Format.text,
 ) -> None:
     """Describe a named corpus (files, checksums, where it is), or a local text file or folder."""
     found = lookup(target)
@@ -66,7 +66,7 @@ def info(
     else:
         document = corpus_info(found, data_dir=locations().data, cache_dir=locations().cache)
         show = _print_corpus
-    if fmt is TableFormat.json:
+    if fmt is Format.json:
         print_json(document)
     else:
         show(document)

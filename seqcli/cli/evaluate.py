@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqcli.cli.choices import Device, Precision, Split, TableFormat
+from seqcli.cli.choices import Device, Format, Precision, Split, format_option
 from seqcli.cli.classify import print_evaluation
 from seqcli.cli.common import err_console, locations, out_console, print_json
 
@@ -20,7 +20,7 @@ def evaluate(
     split: Annotated[Split, typer.Option("--split", help="validation, or test: a classifier's test set (its corpus' own validation split when checkpoints were selected on the training data).")] = Split.validation,
     device: Annotated[Device, typer.Option("--device", help="auto | cpu | cuda | mps.")] = Device.auto,
     precision: Annotated[Precision, typer.Option("--precision", help="auto | fp32 | bf16 | fp16.")] = Precision.auto,
-    format: Annotated[TableFormat, typer.Option("--format", help="table or json.")] = TableFormat.table,
+    format: Annotated[Format, format_option(Format, "text (a table), or json: one document on stdout.")] = Format.text,
 ) -> None:
     """Loss/perplexity (language models) or accuracy/F1 (classifiers) of a run."""
     from seqcli.api import load
@@ -31,8 +31,8 @@ def evaluate(
     run = load(model if model is not None else newest_run(where.runs), device=device.value,
                precision=precision.value)
     result = run.evaluate(corpus, split=split.value,
-                          console=err_console if format == TableFormat.table else None)
-    if format == TableFormat.json:
+                          console=err_console if format == Format.text else None)
+    if format == Format.json:
         print_json(result)
     elif run.task == "lm":
         title = f"{result['corpus']} ({result['split']})"

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 from rich.table import Table
 
-from seqcli.cli.choices import Device, Format
-from seqcli.cli.common import err_console, locations, out_console, print_json
+from seqcli.cli.choices import Device, Format, format_option
+from seqcli.cli.common import Force, err_console, locations, out_console, print_json
 from seqcli.errors import UsageError
 from seqcli.experiments.memory_settings import DEFAULT_LR, MemoryConfig, check
 
@@ -45,8 +45,9 @@ def memory(
     optimizer: Annotated[str, typer.Option("--optimizer", help="sgd (with momentum, the textbook setting) or adam.")] = DEFAULTS.optimizer,
     lr: Annotated[Optional[float], typer.Option("--lr", help=f"Learning rate [default: {DEFAULT_LR['sgd']} for sgd, {DEFAULT_LR['adam']} for adam].", show_default=False)] = None,
     init: Annotated[str, typer.Option("--init", help="chrono (gate biases for the task's length) or default (torch's).")] = DEFAULTS.init,
-    format: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+    format: Annotated[Format, format_option(Format, "text (a table), or json: the result as one document on stdout.")] = Format.text,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for memory.json and memory.png [default: a new runs/memory-<time>].", show_default=False)] = None,
+    force: Force = False,
     device: Annotated[Device, typer.Option("--device", help="auto | cpu | cuda | mps.")] = Device.auto,
 ) -> None:
     """Train each cell to carry one bit (singular or plural subject) past D distractors."""
@@ -57,7 +58,7 @@ def memory(
     from seqcli.experiments import memory as run_memory
     from seqcli.experiments.memory_outputs import output_folder, save_memory
 
-    folder = output_folder(out, locations().runs)
+    folder = output_folder(out, locations().runs, overwrite=force)
     result = run_memory(device=device.value, on_trial=_progress, **settings)
     document, picture = save_memory(result, folder)
     if format == Format.json:

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from seqcli.cli.choices import Device, ExplainFormat, Precision
-from seqcli.cli.common import emit, locations, out_console
+from seqcli.cli.choices import Device, ExplainFormat, Precision, format_option
+from seqcli.atomic import refuse_to_replace
+from seqcli.cli.common import Force, emit, locations, out_console
 from seqcli.data.inputs import STDIN, check_sources, iter_inputs
 from seqcli.errors import UsageError
 
@@ -23,12 +24,16 @@ def explain(
     model: Annotated[Optional[Path], typer.Option("--model", help="Run directory (default: the newest classifier run).")] = None,
     label: Annotated[Optional[str], typer.Option("--label", help="Explain this label (default: the predicted one).")] = None,
     steps: Annotated[int, typer.Option("--steps", help="Integration steps; more when the reported gap is large.")] = 50,
-    format: Annotated[ExplainFormat, typer.Option("--format", help="text | json | html.")] = ExplainFormat.text,
+    format: Annotated[ExplainFormat, format_option(ExplainFormat, "text (coloured), json (one document) or html (one self-contained page).")] = ExplainFormat.text,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the page (or document) here instead of stdout.")] = None,
+    force: Force = False,
     device: Annotated[Device, typer.Option("--device", help="auto | cpu | cuda | mps.")] = Device.auto,
     precision: Annotated[Precision, typer.Option("--precision", help="auto | fp32 | bf16 | fp16.")] = Precision.auto,
 ) -> None:
     """Score each token of a text toward the classifier's label (Integrated Gradients)."""
+    if out is not None and format == ExplainFormat.text:
+        raise UsageError("--out writes a json or html document; add --format json or html")
+    refuse_to_replace([out] if out is not None else [], force)
     from seqcli.api import load
     from seqcli.classify.explain_views import html_page
     from seqcli.runs import newest_run
@@ -43,8 +48,6 @@ def explain(
     if format == ExplainFormat.html:
         emit(out, page=html_page(results, f"seqcli explain: {run.path}"))
         return
-    if out is not None:
-        raise UsageError("--out writes a json or html document; add --format json or html")
     for result in results:
         _print(result, plain="NO_COLOR" in os.environ)
 

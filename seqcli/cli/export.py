@@ -1,7 +1,7 @@
 """`seqcli export`: a run's model as an ONNX or TorchScript file, verified before it is written.
 
-Here `--format` is the file's format (as in the CLI contract); the report is one line on
-stdout, or one JSON document with `--json`.
+`--to` picks the file's format; `--format` is the report's, as on every command (one line, or
+one JSON document with `--format json`).
 """
 
 from __future__ import annotations
@@ -11,26 +11,30 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from seqcli.cli.choices import ExportFormat, value
-from seqcli.cli.common import locations, out_console, print_json
+from seqcli.cli.choices import ExportFormat, Format, format_option, value
+from seqcli.cli.common import Force, err_console, locations, out_console, print_json
 
 
 def export(
     model: Annotated[Optional[Path], typer.Option("--model", help="Run directory (default: the newest run).")] = None,
-    format: Annotated[Optional[ExportFormat], typer.Option("--format", help="onnx or torchscript (default: from --out's suffix, .onnx or .pt).")] = None,
+    to: Annotated[Optional[ExportFormat], typer.Option("--to", help="The file's format: onnx or torchscript (default: from --out's suffix, .onnx or .pt).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="File (or existing folder) to write (default: RUN/export/model.onnx or model.pt); tokenizer.json and FILE.json go beside it.")] = None,
     opset: Annotated[Optional[int], typer.Option("--opset", help="ONNX opset (default 17).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace existing files at --out.")] = False,
-    json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON document.")] = False,
+    force: Force = False,
+    format: Annotated[Format, format_option(Format, "text (one line), or json: the report as one document on stdout.")] = Format.text,
+    json: Annotated[bool, typer.Option("--json", hidden=True, help="seqcli 0.1's --format json.")] = False,
 ) -> None:
     """Export a run for ONNX Runtime or TorchScript; checked against PyTorch first."""
+    if json:
+        err_console.print("note: --json is now --format json", highlight=False, markup=False)
+        format = Format.json
     from seqcli.api import load
     from seqcli.runs import newest_run
 
     run_dir = model if model is not None else newest_run(locations().runs)
     run = load(run_dir, device="cpu", precision="fp32")
-    report = run.export(out, format=value(format), opset=opset, overwrite=force)
-    if json:
+    report = run.export(out, format=value(to), opset=opset, overwrite=force)
+    if format == Format.json:
         print_json(report)
     else:
         out_console.print(summary_line(report), highlight=False, markup=False)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqcli.cli.choices import Device, Format, Precision
+from seqcli.cli.choices import Device, Format, Precision, format_option
 from seqcli.cli.common import err_console, locations, print_json
 from seqcli.config import SampleConfig
 from seqcli.errors import UsageError
@@ -31,7 +31,7 @@ def generate(
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed: the same seed gives the same text.")] = DEFAULTS.seed,
     device: Annotated[Device, typer.Option("--device", help="auto | cpu | cuda | mps.")] = Device.auto,
     precision: Annotated[Precision, typer.Option("--precision", help="auto | fp32 | bf16 | fp16.")] = Precision.auto,
-    format: Annotated[Format, typer.Option("--format", help="text (streamed) or json (samples, and per sample the stop string that ended it and, for beams, the score).")] = Format.text,
+    format: Annotated[Format, format_option(Format, "text (streamed), or json: one document on stdout (the samples, and per sample the stop string that ended it, the new tokens and, for beams, the score).")] = Format.text,
 ) -> None:
     """Generate text that begins with --prime."""
     if beam is not None and temperature is not None:  # given, whatever its value

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from seqcli.cli.choices import Device, InspectFormat, Precision, Signal
-from seqcli.cli.common import emit, err_console, locations, out_console
+from seqcli.atomic import refuse_to_replace
+from seqcli.cli.choices import Device, InspectFormat, Precision, Signal, format_option
+from seqcli.cli.common import Force, emit, err_console, locations, out_console
 from seqcli.data.text import read_text
 from seqcli.errors import UsageError
 
@@ -25,12 +26,16 @@ def inspect(
     signal: Annotated[Signal, typer.Option("--signal", help="hidden | cell | input | forget | output (LSTM) | update | reset (GRU).")] = Signal.hidden,
     unit: Annotated[Optional[list[int]], typer.Option("--unit", help="Unit to show, from 0 (repeatable; default: the units that follow the text's properties best).")] = None,
     top: Annotated[int, typer.Option("--top", help="Units reported per property of the text.")] = 3,
-    format: Annotated[InspectFormat, typer.Option("--format", help="text | json | html.")] = InspectFormat.text,
+    format: Annotated[InspectFormat, format_option(InspectFormat, "text (coloured), json (one document) or html (one self-contained page).")] = InspectFormat.text,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the page (or document) here instead of stdout.")] = None,
+    force: Force = False,
     device: Annotated[Device, typer.Option("--device", help="auto | cpu | cuda | mps.")] = Device.auto,
     precision: Annotated[Precision, typer.Option("--precision", help="auto | fp32 | bf16 | fp16.")] = Precision.auto,
 ) -> None:
     """Show what the units of a language model track, token by token."""
+    if out is not None and format == InspectFormat.text:
+        raise UsageError("--out writes a json or html document; add --format json or html")
+    refuse_to_replace([out] if out is not None else [], force)
     content = _content(sources, text)
     from seqcli.api import load
     from seqcli.lm.inspect_views import html_page
@@ -44,8 +49,6 @@ def inspect(
         emit(out, document=document)
     elif format == InspectFormat.html:
         emit(out, page=html_page(result, f"seqcli inspect: {run.path}"))
-    elif out is not None:
-        raise UsageError("--out writes a json or html document; add --format json or html")
     else:
         _print_text(result)
 

@@ -3,6 +3,10 @@
 `OneLineErrors` is that boundary, for every command: click's usage errors, seqcli's own
 errors, Ctrl-C, a closed pipe and anything unexpected each end in (at most) one line on stderr
 and an exit code from the CLI contract; a traceback only with --debug.
+
+The command modules import torch, captum, matplotlib... inside the commands that run, never at
+the top, so `seqcli --help`, `--version` and a usage error answer at once (tests/cli/test_main.py
+checks the import graph).
 """
 
 from __future__ import annotations

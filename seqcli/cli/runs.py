@@ -9,8 +9,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from seqcli.cli.choices import PlotMetric, TableFormat
-from seqcli.cli.common import err_console, locations, out_console, print_json
+from seqcli.cli.choices import Format, PlotMetric, format_option
+from seqcli.atomic import refuse_to_replace
+from seqcli.cli.common import Force, err_console, locations, out_console, print_json
 from seqcli.errors import UsageError
 
 app = typer.Typer(help="List, inspect and plot run directories.", no_args_is_help=True)
@@ -20,14 +21,14 @@ SHOWN = ("val_loss", "val_perplexity", "val_accuracy", "val_macro_f1")
 
 @app.command("list")
 def list_runs(
-    format: Annotated[TableFormat, typer.Option("--format", help="table or json.")] = TableFormat.table,
+    format: Annotated[Format, format_option(Format, "text (a table), or json: one document on stdout.")] = Format.text,
 ) -> None:
     """Runs under $SEQCLI_RUNS (or ./runs), newest first."""
     from seqcli import runs
 
     root = locations().runs
     found = runs.list_runs(root)
-    if format == TableFormat.json:
+    if format == Format.json:
         print_json([_row(r) for r in found])
         return
     table = Table(title=f"runs in {root}")
@@ -43,7 +44,7 @@ def list_runs(
 @app.command("show")
 def show(
     run_dir: Annotated[Path, typer.Argument(help="Run directory.")],
-    format: Annotated[TableFormat, typer.Option("--format", help="table or json.")] = TableFormat.table,
+    format: Annotated[Format, format_option(Format, "text (a table), or json: one document on stdout.")] = Format.text,
 ) -> None:
     """Config, data facts and results of one run."""
     from seqcli import runs
@@ -55,7 +56,7 @@ def show(
     files = sorted(p.name for p in run_dir.iterdir() if not p.name.startswith("."))
     document = {"path": str(run_dir), "task": config["task"], "config": config["config"],
                 "meta": config.get("meta", {}), "summary": summary, "files": files}
-    if format == TableFormat.json:
+    if format == Format.json:
         print_json(document)
         return
     table = Table(title=str(run_dir), show_header=False)
@@ -81,8 +82,10 @@ def plot(
     run_dirs: Annotated[list[Path], typer.Argument(help="Run directories to overlay.")],
     metric: Annotated[PlotMetric, typer.Option("--metric", help="What to draw against step.")] = PlotMetric.val_loss,
     out: Annotated[Path, typer.Option("--out", help="The PNG to write.")] = Path("curves.png"),
+    force: Force = False,
 ) -> None:
     """Overlay one metric of several runs, each labelled by the settings that differ."""
+    refuse_to_replace([out], force)
     from seqcli import runs
     from seqcli.training.checkpoint import METRICS_FILE
     from seqcli.training.curves import draw_overlay, read_metrics, series

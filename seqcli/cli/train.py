@@ -17,7 +17,8 @@ import typer
 from rich.markup import escape
 
 from seqcli.cli.choices import (Cell, ClassWeights, Device, Format, Impl, Optim, Partition, Pooling,
-                                Precision, Schedule, Selection, Task, TokenizerKind, value)
+                                Precision, Schedule, Selection, Task, TokenizerKind, format_option,
+                                value)
 from seqcli.cli.common import err_console, locations, print_json, state
 from seqcli.config import (FIELD_SECTIONS, RunConfig, config_from_toml, default_config, load_toml,
                            task_default, with_overrides)
@@ -116,7 +117,7 @@ def train(
     out: Annotated[Optional[Path], _opt("--out", help="Run directory (default: $SEQCLI_RUNS or ./runs, /<task>-<time>).", panel=O)] = None,
     resume: Annotated[Optional[Path], _opt("--resume", help="Continue the run in DIR from its last checkpoint.", panel=O)] = None,
     config: Annotated[Optional[Path], _opt("--config", help="TOML file with [model], [data], [train] tables.", panel=O)] = None,
-    format: Annotated[Format, _opt("--format", help="text, or json: one summary document on stdout.", panel=O)] = Format.text,
+    format: Annotated[Format, format_option(Format, "text (progress and a table on stderr), or json: the summary as one document on stdout.", rich_help_panel=O, show_default=False)] = Format.text,
     nproc: Annotated[Optional[int], _opt("--nproc", help="Train data-parallel in N local processes (torch's elastic launcher; under torchrun leave it out). [1]", panel=T)] = None,
 ) -> None:
     """Train a language model (default: char LSTM on The Time Machine) or a classifier."""

@@ -1,13 +1,13 @@
 """The memory experiment's files: memory.json (the result) and memory.png, two panels,
 accuracy against distance per cell and the gradient reaching back from the loss (log
 scale), the picture the textbooks draw. Both are written atomically, and a folder that
-already holds a result is never written over."""
+already holds a result is written over only when asked (--force)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from seqcli.atomic import write_json
+from seqcli.atomic import refuse_to_replace, write_json
 from seqcli.errors import UsageError
 from seqcli.experiments.memory_run import MemoryResult
 from seqcli.figures import pyplot, save_figure
@@ -61,12 +61,12 @@ def draw_memory(result: MemoryResult, dest: Path) -> None:
     save_figure(figure, dest)
 
 
-def output_folder(out: Path | None, runs_root: Path) -> Path:
-    """`out` (created if needed, refused if it holds a result), else a new runs/memory-<time>."""
+def output_folder(out: Path | None, runs_root: Path, overwrite: bool = False) -> Path:
+    """`out` (created if needed; one holding a result only with `overwrite`), else a new
+    runs/memory-<time>."""
     if out is None:
         return new_run_dir(runs_root, "memory")
-    if (out / JSON_FILE).exists():
-        raise UsageError(f"{out} already holds a memory experiment; choose another --out")
+    refuse_to_replace([out / JSON_FILE, out / PNG_FILE], overwrite)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a directory")
     try:

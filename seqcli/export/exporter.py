@@ -24,7 +24,7 @@ from typing import Any
 
 from torch import nn
 
-from seqcli.atomic import remove_stale_temps, write_bytes, write_json, write_text
+from seqcli.atomic import refuse_to_replace, remove_stale_temps, write_bytes, write_json, write_text
 from seqcli.choices import EXPORT_FORMATS
 from seqcli.errors import ExportError, UsageError
 from seqcli.export import onnx_file, torchscript_file
@@ -53,13 +53,13 @@ def resolve_target(run_dir: Path, path: Path | None, fmt: str | None,
     suffix_format = None if path is None else SUFFIXES.get(path.suffix.lower())
     fmt = fmt or suffix_format
     if fmt is None:
-        raise UsageError("name the export format: --format onnx or --format torchscript "
+        raise UsageError("name the export format: --to onnx or --to torchscript "
                          "(or an --out ending in .onnx or .pt)")
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; choose one of "
                          f"{', '.join(EXPORT_FORMATS)}")
     if suffix_format is not None and suffix_format != fmt:
-        raise UsageError(f"--out {path} names a {suffix_format} file but --format is {fmt}")
+        raise UsageError(f"--out {path} names a {suffix_format} file but --to is {fmt}")
     if fmt == "onnx":
         opset = onnx_file.check_opset(opset)
     elif opset is not None:
@@ -79,15 +79,10 @@ def check_destination(target: Target, run_dir: Path, tokenizer: str, overwrite: 
                          f"itself; use {run_dir / EXPORT_DIR} (the default) or another folder")
     if target.path.is_dir():
         raise UsageError(f"--out {target.path} is a directory inside a folder: name the file")
-    if not target.default and not overwrite:
-        for existing in (target.path, sidecar_path(target.path)):
-            if existing.exists():
-                raise ExportError(f"{existing} exists; pass --force (overwrite=True) to "
-                                  f"replace it")
+    if not target.default:  # a tokenizer.json equal to the run's is shared, not replaced
         tok = tokenizer_path(target.path)
-        if tok.exists() and _read_or_none(tok) != tokenizer:
-            raise ExportError(f"{tok} exists and holds another tokenizer; export to another "
-                              f"folder or pass --force (overwrite=True) to replace it")
+        replaced = [tok] if tok.exists() and _read_or_none(tok) != tokenizer else []
+        refuse_to_replace([target.path, sidecar_path(target.path), *replaced], overwrite)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if target.default:

@@ -19,7 +19,15 @@ def test_text_output_table_and_files(tmp_path):
     assert "rnn at distance 2: accuracy" in result.stderr
     assert png_size(tmp_path / "m" / "memory.png") == (1100, 450)
     again = CliRunner().invoke(app, [*TINY, "--out", str(tmp_path / "m")])
-    assert again.exit_code == 2 and "already holds a memory experiment" in again.stderr
+    assert again.exit_code == 2
+    assert again.stderr.strip() == f"error: {tmp_path / 'm' / 'memory.json'} already exists; " \
+                                   "add --force to replace it"
+    before = (tmp_path / "m" / "memory.json").read_text()
+    forced = CliRunner().invoke(app, [*TINY, "--seed", "1", "--out", str(tmp_path / "m"),
+                                      "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert json.loads((tmp_path / "m" / "memory.json").read_text())["config"]["seed"] == 1
+    assert json.loads(before)["config"]["seed"] == 0
 
 
 def test_json_output_and_the_default_folder(runs_dir):

@@ -108,3 +108,19 @@ def test_chinese_reviews_are_explained_character_by_character(tmp_path):
     assert len(rows) == len(text) and len({cell_len(r[:r.rindex(" ") + 1]) for r in rows}) == 1
     page = CliRunner().invoke(app, ["explain", text, "--format", "html"], env=env).stdout
     assert page.count('lang="zh"') == 1 and page.count("<span") == len(text)
+
+
+def test_out_replaces_a_file_only_with_force(classifier, tmp_path):
+    """The one overwrite rule: --out over an existing file is refused in one line before any
+    work, the file untouched; --force replaces it."""
+    _, env = classifier
+    document = tmp_path / "why.json"
+    document.write_text("my notes")
+    argv = ["explain", "a wonderful film", "--format", "json", "--out", str(document)]
+    refused = CliRunner().invoke(app, argv, env=env)
+    assert refused.exit_code == 2 and document.read_text() == "my notes"
+    assert refused.stderr.strip() == f"error: {document} already exists; add --force to " \
+                                     "replace it"
+    forced = CliRunner().invoke(app, [*argv, "--force"], env=env)
+    assert forced.exit_code == 0, forced.output
+    assert json.loads(document.read_text())["explanations"][0]["text"] == "a wonderful film"

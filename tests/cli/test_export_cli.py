@@ -1,4 +1,5 @@
-"""`seqcli export` end to end on tiny trained runs: one line (or --json) and one-line errors."""
+"""`seqcli export` end to end on tiny trained runs: one line (or --format json) and one-line
+errors."""
 
 import json
 
@@ -38,7 +39,7 @@ def invoke(env, *args):
 def test_newest_run_to_its_export_folder_in_one_line(trained):
     _, env, runs = trained
     pytest.importorskip("onnxruntime")
-    result = invoke(env, "--model", runs["lm"], "--format", "onnx")
+    result = invoke(env, "--model", runs["lm"], "--to", "onnx")
     assert result.exit_code == 0, result.output
     line, = result.stdout.strip().splitlines()
     assert line.startswith(f"wrote {runs['lm']}/export/model.onnx (onnx, opset 17, ")
@@ -47,13 +48,27 @@ def test_newest_run_to_its_export_folder_in_one_line(trained):
 
 def test_json_report_and_format_from_the_suffix(trained, tmp_path):
     _, env, runs = trained
-    result = invoke(env, "--out", tmp_path / "clf.pt", "--json")  # newest run: the classifier
+    result = invoke(env, "--out", tmp_path / "clf.pt", "--format", "json")  # newest: classifier
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["task"] == "classify" and report["format"] == "torchscript"
     assert report["run"] == runs["classify"] and report["bytes"] > 1000
     assert report["verified"]["max_abs_error"] < 1e-4
     assert {p.name for p in tmp_path.iterdir()} == {"clf.pt", "clf.pt.json", "tokenizer.json"}
+
+
+def test_the_old_spellings_json_and_format_onnx(trained, tmp_path):
+    """seqcli 0.1's --json still gives the JSON report, with a note; --format onnx (the file
+    type, now --to) is refused in one line that names the new spelling."""
+    _, env, runs = trained
+    result = invoke(env, "--model", runs["classify"], "--out", tmp_path / "clf.pt", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["format"] == "torchscript"
+    assert result.stderr.strip() == "note: --json is now --format json"
+    refused = invoke(env, "--model", runs["classify"], "--format", "onnx")
+    assert refused.exit_code == 2
+    assert "the export's file type is now --to onnx" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
 
 
 def test_python_api(trained, tmp_path):
@@ -65,10 +80,10 @@ def test_python_api(trained, tmp_path):
 
 
 @pytest.mark.parametrize("args, code, message", [
-    (["--model", "{root}", "--format", "onnx"], 1, "is not a seqcli run (no config.json)"),
-    (["--model", "{lm}", "--format", "tflite"], 2, "Invalid value for '--format'"),
-    (["--model", "{lm}"], 2, "name the export format: --format onnx or --format torchscript"),
-    (["--model", "{lm}", "--format", "onnx", "--opset", "99"], 2,
+    (["--model", "{root}", "--to", "onnx"], 1, "is not a seqcli run (no config.json)"),
+    (["--model", "{lm}", "--to", "tflite"], 2, "Invalid value for '--to'"),
+    (["--model", "{lm}"], 2, "name the export format: --to onnx or --to torchscript"),
+    (["--model", "{lm}", "--to", "onnx", "--opset", "99"], 2,
      "--opset must be an integer from 14 to 20; got 99"),
     (["--model", "{lm}", "--out", "{root}/text.txt/model.pt"], 1, "cannot write to"),
 ], ids=["not-a-run", "unknown-format", "no-format", "opset", "unwritable"])
@@ -88,7 +103,7 @@ def test_missing_onnx_is_one_line_naming_the_extra(trained, monkeypatch):
         raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 
     monkeypatch.setattr(onnx_file.importlib, "import_module", missing)
-    result = invoke(env, "--model", runs["lm"], "--format", "onnx")
+    result = invoke(env, "--model", runs["lm"], "--to", "onnx")
     assert result.exit_code == 1
     assert result.stderr.strip() == ('error: ONNX export needs onnx and onnxruntime (onnx is not '
                                      'installed): pip install "seqcli[export]"')

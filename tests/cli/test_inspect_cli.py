@@ -122,3 +122,18 @@ def test_chinese_text_aligns_in_columns_and_gets_a_chinese_page(tmp_path):
     page = CliRunner().invoke(app, ["inspect", "--text", CHINESE, "--format", "html"], env=env)
     block = re.search(r'<div class="text mono" lang="zh">(.*?)</div>', page.stdout, re.S)
     assert html.unescape(re.sub(r"<[^>]+>", "", block.group(1))) == CHINESE
+
+
+def test_out_replaces_a_file_only_with_force(lm):
+    """The one overwrite rule: --out over an existing file is refused in one line before any
+    work, the file untouched; --force replaces it."""
+    root, env = lm
+    page = root / "mine.html"
+    page.write_text("my notes")
+    argv = ["inspect", "--text", TEXT, "--format", "html", "--out", str(page)]
+    refused = CliRunner().invoke(app, argv, env=env)
+    assert refused.exit_code == 2 and page.read_text() == "my notes"
+    assert refused.stderr.strip() == f"error: {page} already exists; add --force to replace it"
+    forced = CliRunner().invoke(app, [*argv, "--force"], env=env)
+    assert forced.exit_code == 0, forced.output
+    assert page.read_text().startswith("<!DOCTYPE html>")

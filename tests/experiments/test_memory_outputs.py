@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from seqcli.errors import UsageError
+from seqcli.errors import OverwriteError
 from seqcli.experiments import MemoryConfig, MemoryResult, Trial, memory_outputs
 from seqcli.experiments.memory_outputs import draw_memory, output_folder, relative, save_memory
 
@@ -36,8 +36,9 @@ def test_files_are_real_and_never_written_over(tmp_path):
     document, picture = save_memory(_result(), folder)
     assert png_size(picture) == (1100, 450)
     assert json.loads(document.read_text())["accuracy"]["rnn"] == {"5": 1.0, "10": 0.5}
-    with pytest.raises(UsageError, match="already holds a memory experiment"):
+    with pytest.raises(OverwriteError, match="memory.json already exists; add --force"):
         output_folder(folder, tmp_path / "runs")
+    assert output_folder(folder, tmp_path / "runs", overwrite=True) == folder
     fresh = output_folder(None, tmp_path / "runs")
     assert fresh.parent == tmp_path / "runs" and fresh.name.startswith("memory-")
 

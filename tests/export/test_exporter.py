@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from seqcli.errors import ExportError, UsageError
+from seqcli.errors import ExportError, OverwriteError, UsageError
 from seqcli.export.exporter import export_run, resolve_target
 
 
@@ -31,9 +31,9 @@ def test_format_comes_from_the_option_or_the_suffix(tmp_path):
     assert resolve_target(tmp_path, tmp_path / "m.ts", None, None).format == "torchscript"
     assert resolve_target(tmp_path, tmp_path / "m.bin", "onnx", 15).path.name == "m.bin"
     assert resolve_target(tmp_path, None, "onnx", None).path == tmp_path / "export/model.onnx"
-    with pytest.raises(UsageError, match="name the export format: --format onnx or"):
+    with pytest.raises(UsageError, match="name the export format: --to onnx or"):
         resolve_target(tmp_path, tmp_path / "m.bin", None, None)
-    with pytest.raises(UsageError, match="names a torchscript file but --format is onnx"):
+    with pytest.raises(UsageError, match="names a torchscript file but --to is onnx"):
         resolve_target(tmp_path, tmp_path / "m.pt", "onnx", None)
     with pytest.raises(UsageError, match="unknown export format 'tflite'"):
         resolve_target(tmp_path, None, "tflite", None)
@@ -43,10 +43,10 @@ def test_user_files_are_never_replaced_without_force(run_factory, tmp_path):
     run, other = run_factory("lm"), run_factory("lm", tokenizer="word")
     out = tmp_path / "mine" / "model.pt"
     export_run(run, out)
-    with pytest.raises(ExportError, match=r"model.pt exists; pass --force \(overwrite=True\)"):
+    with pytest.raises(OverwriteError, match=r"model.pt already exists; add --force to "):
         export_run(run, out)
     export_run(run, out, overwrite=True)
-    with pytest.raises(ExportError, match="holds another tokenizer"):
+    with pytest.raises(OverwriteError, match=r"tokenizer.json already exists; add --force"):
         export_run(other, out.with_name("other.pt"))
     export_run(run, out.with_name("again.pt"))  # the same tokenizer.json may stay
     assert (tmp_path / "mine" / "again.pt").is_file()
