@@ -3,7 +3,8 @@
 Data goes to a temp file beside the target (named ``.<name>.tmp-<pid>`` so a later process can
 tell a dead writer's leftovers), is flushed and fsynced, then renamed over the target, and the
 folder is fsynced so the rename survives a power cut. A crash, a kill or Ctrl-C at any moment
-leaves either the old file or the new one, never a mix.
+leaves either the old file or the new one, never a mix. Files that are read as one set (an
+export) are replaced with `replace_together`, whose last file is the set's record.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import contextlib
 import errno
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -86,7 +87,58 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_json(path: Path, data: Any) -> None:
-    write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    write_bytes(path, lambda handle: handle.write(json_bytes(data)))
+
+
+def json_bytes(data: Any) -> bytes:
+    """How seqcli writes a JSON file: indented, UTF-8, a final newline."""
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def replace_together(files: Sequence[tuple[Path, bytes]]) -> None:
+    """Replace files that are read as one set, the last of them the set's record (an export's
+    description, which names the others), so that no reader takes two generations for one.
+
+    A folder cannot rename several files in one step, so: (1) every file is written to its temp
+    name beside its target and fsynced; a failure here (a full disk, Ctrl-C) leaves the old set
+    as it was; (2) the old record is removed: from here the set reads as unfinished, never as a
+    mix; (3) the other files are renamed into place, then the record, last. A crash inside (2)
+    or (3) leaves the files without a record, which the next write replaces; a dead writer's
+    temp files go with `remove_stale_temps`.
+    """
+    staged: list[tuple[Path, Path]] = []
+    current = Path(files[0][0])
+    try:
+        for dest, data in files:
+            current = Path(dest)
+            staged.append((temp_path(current), current))
+            _stage(staged[-1][0], data)
+        *parts, (record_tmp, record) = staged
+        current = record
+        record.unlink(missing_ok=True)
+        fsync_dir(record.parent)
+        for tmp, dest in parts:
+            current = dest
+            os.replace(tmp, dest)
+        current = record
+        os.replace(record_tmp, record)
+    except BaseException as err:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise CheckpointError(write_failure(current, err)) from None
+        raise
+    for folder in {dest.parent for _, dest in staged}:
+        fsync_dir(folder)
+
+
+def _stage(tmp: Path, data: bytes) -> None:
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(tmp, 0o644)
 
 
 def write_failure(path: Path, err: OSError) -> str:

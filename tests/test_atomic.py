@@ -9,8 +9,9 @@ import sys
 
 import pytest
 
-from seqcli.atomic import (atomic_file, remove_stale_temps, temp_path, write_bytes, write_failure,
-                           write_json, write_text)
+from seqcli import atomic
+from seqcli.atomic import (atomic_file, remove_stale_temps, replace_together, temp_path,
+                           write_bytes, write_failure, write_json, write_text)
 from seqcli.errors import CheckpointError
 
 OLD = b"old contents \x00\xff\n"
@@ -163,3 +164,65 @@ def test_remove_stale_temps_survives_digit_suffixes_that_are_no_pid(tmp_path, su
     dead.write_bytes(b"x")
     removed = remove_stale_temps(tmp_path)
     assert dead in removed and not dead.exists()
+
+
+def old_set(folder):
+    """A set of three files read together, the last (the record) naming the generation."""
+    names = ("model.bin", "tokenizer.json", "model.bin.json")
+    for name in names:
+        (folder / name).write_bytes(b"old " + name.encode())
+    return [(folder / name, b"new " + name.encode()) for name in names]
+
+
+def contents(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def test_replace_together_replaces_the_whole_set(tmp_path):
+    files = old_set(tmp_path)
+    replace_together(files)
+    assert contents(tmp_path) == {path.name: data for path, data in files}
+    assert stat.S_IMODE((tmp_path / "model.bin").stat().st_mode) == 0o644
+
+
+def test_replace_together_a_failed_second_write_keeps_the_old_set(tmp_path, monkeypatch):
+    """Every file is written (and synced) before any is replaced: a full disk on the second
+    leaves the old set whole, and no temp file."""
+    files = old_set(tmp_path)
+    before = contents(tmp_path)
+    real, calls = atomic._stage, []
+
+    def second_fails(tmp, data):
+        calls.append(tmp)
+        if len(calls) == 2:
+            tmp.write_bytes(data[:3])  # half written
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(tmp, data)
+
+    monkeypatch.setattr(atomic, "_stage", second_fails)
+    with pytest.raises(CheckpointError, match=r"cannot write .*tokenizer.json: No space left"):
+        replace_together(files)
+    assert contents(tmp_path) == before
+
+
+@pytest.mark.parametrize("crash_at", [1, 2, 3])
+def test_replace_together_a_crash_while_renaming_leaves_no_record_of_a_mix(
+        tmp_path, monkeypatch, crash_at):
+    """Between renames the old record is already gone: the folder holds files without a record
+    (an unfinished set), never a record beside files of another generation."""
+    files = old_set(tmp_path)
+    real, calls = os.replace, []
+
+    def crash(src, dst):
+        calls.append(dst)
+        if len(calls) == crash_at:
+            raise Boom("killed")
+        real(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", crash)
+    with pytest.raises(Boom):
+        replace_together(files)
+    assert "model.bin.json" not in contents(tmp_path) and leftovers(tmp_path) == []
+    monkeypatch.undo()
+    replace_together(files)  # the next write completes the set
+    assert contents(tmp_path) == {path.name: data for path, data in files}

@@ -3,9 +3,12 @@
 Order: resolve the target (format, path, opset) and check that it can be written, before any
 work; copy the model to fp32 on the CPU in eval mode; build its export graph (wrappers.py);
 write the file *to bytes*; load those bytes back and verify them against the copy
-(verify.py); only then write tokenizer.json, ``<file>.json`` (sidecar.py) and, last, the model
-file, each atomically (seqcli/atomic.py). A failure at any point leaves no new model file, and a
-previous one at the same path as it was.
+(verify.py); only then replace the three files as one set (atomic.replace_together): the model
+file and tokenizer.json, then ``<file>.json`` (sidecar.py), the description, last; it names the
+generation (the SHA-256 of the other two). A failure before the set is replaced (verification,
+a full disk, Ctrl-C) leaves a previous export as it was; a crash while the files are renamed
+leaves them without a description, an unfinished export that the next one replaces, never a
+description beside a model it does not describe.
 
 Where: by default ``RUN/export/model.onnx`` (or ``model.pt``). That folder belongs to the export
 and is replaced freely; nothing else in the run directory is touched. An explicit path never
@@ -16,6 +19,7 @@ run directory, whose files are the run's.
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +28,7 @@ from typing import Any
 
 from torch import nn
 
-from seqcli.atomic import refuse_to_replace, remove_stale_temps, write_bytes, write_json, write_text
+from seqcli.atomic import json_bytes, refuse_to_replace, remove_stale_temps, replace_together
 from seqcli.choices import EXPORT_FORMATS
 from seqcli.errors import ExportError, UsageError
 from seqcli.export import onnx_file, torchscript_file
@@ -129,11 +133,14 @@ def export_run(run: LoadedRun, path: Path | None = None, fmt: str | None = None,
     to_bytes, to_runner = WRITERS[target.format]
     data = to_bytes(graph.eval(), spec, target.opset)
     verification = verify(run, reference, to_runner(data, spec), spec)
-    fields = format_fields(target) | {"bytes": len(data), "verified": verification}
+    vocabulary = tokenizer.encode("utf-8")
+    digests = {"model": hashlib.sha256(data).hexdigest(),
+               "tokenizer": hashlib.sha256(vocabulary).hexdigest()}
+    fields = format_fields(target) | {"bytes": len(data), "verified": verification,
+                                      "sha256": digests}
     document = describe(run, spec, target.path, target.format, fields)
-    write_text(tokenizer_path(target.path), tokenizer)
-    write_json(sidecar_path(target.path), document)
-    write_bytes(target.path, lambda handle: handle.write(data))
+    replace_together([(target.path, data), (tokenizer_path(target.path), vocabulary),
+                      (sidecar_path(target.path), json_bytes(document))])
     return {"path": str(target.path), "format": target.format, "bytes": len(data),
             "opset": target.opset, "task": run.task, "run": str(run.path),
             "metadata": str(sidecar_path(target.path)),

@@ -1,10 +1,13 @@
 """Where an export may go, what it refuses, and what it writes beside the model."""
 
+import hashlib
 import json
 import os
+from pathlib import Path
 
 import pytest
 
+from seqcli import atomic
 from seqcli.errors import ExportError, OverwriteError, UsageError
 from seqcli.export.exporter import export_run, resolve_target
 
@@ -128,3 +131,43 @@ def test_sidecar_of_a_wide_classifier_says_how_to_compute_its_input(run_factory,
     assert meta["wide"]["buckets"] == 64 and meta["wide"]["separator"] == " "
     assert "crc32" in meta["wide"]["recipe"] and "adjacent tokens" in meta["wide"]["recipe"]
     assert meta["subwords"] is None
+
+
+class Crash(Exception):
+    """A kill between two files, as far as the folder can tell."""
+
+
+@pytest.mark.parametrize("crash_at", [1, 2, 3])
+def test_force_replaces_the_three_files_as_one_set(run_factory, tmp_path, monkeypatch,
+                                                   crash_at):
+    """`export --force` over another run's export, killed between files: the folder holds the
+    old export whole or files without a description, never a description beside a model or
+    tokenizer it does not describe; the next export completes the set, whose description names
+    the generation (the SHA-256 of the model and the tokenizer)."""
+    first, second = run_factory("lm"), run_factory("lm", tokenizer="word", seed=1)
+    out = tmp_path / "out" / "model.pt"
+    export_run(first, out)
+    old = snapshot(out.parent)
+    real, calls = os.replace, []
+
+    def crash(src, dst):
+        if Path(dst).parent == out.parent:
+            calls.append(dst)
+            if len(calls) == crash_at:
+                raise Crash
+        return real(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", crash)
+    with pytest.raises(Crash):
+        export_run(second, out, overwrite=True)
+    monkeypatch.undo()
+    after = snapshot(out.parent)
+    assert after == old or "model.pt.json" not in after
+    export_run(second, out, overwrite=True)
+    files = snapshot(out.parent)
+    described = json.loads(files["model.pt.json"])
+    assert described["run"] == str(second.path)
+    digest = {name: hashlib.sha256(files[name]).hexdigest()
+              for name in ("model.pt", "tokenizer.json")}
+    assert described["sha256"] == {"model": digest["model.pt"],
+                                   "tokenizer": digest["tokenizer.json"]}
