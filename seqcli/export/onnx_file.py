@@ -12,7 +12,7 @@ two that exported (1-layer LSTM and GRU language models) took 2.3 s instead of 0
 wrote files 3.5 times as large. torch deprecates the TorchScript-based exporter; when it goes,
 the verification will say whether its successor is right.
 
-onnx and onnxruntime are optional (``pip install "seqcli[export]"``) and imported when an ONNX
+onnx and onnxruntime are optional (the ``export`` extra) and imported when an ONNX
 export is asked for, so ``import seqcli`` and the other commands never pay for them.
 """
 
@@ -33,7 +33,8 @@ from seqcli.export.wrappers import GraphSpec
 Runner = Callable[[tuple[Tensor, ...]], list[Tensor]]
 MIN_OPSET, MAX_OPSET = 14, 20  # tested at both ends; 20 is the TorchScript exporter's newest
 DEFAULT_OPSET = 17  # read by onnxruntime >= 1.14 and most other runtimes
-INSTALL_HINT = 'pip install "seqcli[export]"'
+# the export extra's packages, named: `seqcli[export]` from a registry would not be this checkout
+INSTALL_HINT = "pip install onnx onnxruntime onnxscript (the export extra)"
 EXPORTER = "torch.onnx.export(dynamo=False)"
 
 

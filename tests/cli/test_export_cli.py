@@ -106,4 +106,5 @@ def test_missing_onnx_is_one_line_naming_the_extra(trained, monkeypatch):
     result = invoke(env, "--model", runs["lm"], "--to", "onnx")
     assert result.exit_code == 1
     assert result.stderr.strip() == ('error: ONNX export needs onnx and onnxruntime (onnx is not '
-                                     'installed): pip install "seqcli[export]"')
+                                     'installed): pip install onnx onnxruntime onnxscript (the '
+                                     'export extra)')
