@@ -540,12 +540,12 @@ def test_debug_shows_the_traceback(workspace, network):
 def test_unexpected_errors_are_one_line_too(workspace, network, monkeypatch):
     """A bug (an exception seqcli did not foresee) still gives one line and exit 1."""
     root, values, env = workspace
-    import seqcli.cli.generate as generate_cli
+    import seqcli.lm.generate as generate_lib  # the CLI imports it when the command runs
 
     def boom(*args, **kwargs):
         raise ZeroDivisionError("something nobody expected")
 
-    monkeypatch.setattr(generate_cli, "generate_samples", boom)
+    monkeypatch.setattr(generate_lib, "generate_samples", boom)
     result = _invoke(["generate", "--model", values["run"], "--length", "3"], env)
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
