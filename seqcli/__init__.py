@@ -7,7 +7,7 @@ The command line is a thin layer over this package; everything it does is availa
     print(lm.generate("time traveller", length=200, seed=1))
     seqcli.experiments.memory(cells=("rnn", "lstm"), distances=(5, 40)).accuracy()
 
-The Python API (`train`, `load`, `Run`, `Prediction`, `Sample`, `experiments`) is loaded on first use
+The Python API (`train`, `load`, `Run`, `Prediction`, `Sample`, `experiments`, `serve`) is loaded on first use
 (PEP 562): Python runs this file before any `seqcli.*` module, the command line's included, and
 `seqcli --help` must not wait seconds for torch. The names are still ordinary attributes:
 `from seqcli import train` works, and type checkers read the imports below.
@@ -29,13 +29,14 @@ if TYPE_CHECKING:  # what the lazy names below resolve to
     from seqcli.api import Run, load, train
     from seqcli.classify.predict import Prediction
     from seqcli.lm.decoding import Sample
+    from seqcli.server.launch import serve
 
 _LAZY = {"Run": "seqcli.api", "load": "seqcli.api", "train": "seqcli.api",
          "Prediction": "seqcli.classify.predict", "Sample": "seqcli.lm.decoding",
-         "experiments": "seqcli.experiments"}
+         "experiments": "seqcli.experiments", "serve": "seqcli.server.launch"}
 
 __all__ = ["Prediction", "Run", "Sample", "SeqcliError", "__version__", "experiments", "load",
-           "train"]
+           "serve", "train"]
 
 
 def __getattr__(name: str) -> Any:

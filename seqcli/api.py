@@ -28,6 +28,7 @@ from seqcli.lm.evaluate import evaluate_language_model
 from seqcli.lm.decoding import Sample
 from seqcli.lm.generate import check_left_to_right, generate_samples
 from seqcli.lm.inspect import Inspection, inspect_text
+from seqcli.lm.score import TextScore, score_texts
 from seqcli.locations import Locations, from_environment
 from seqcli.runs import LoadedRun, load_run, read_summary
 from seqcli.training.reporting import Reporter, RichReporter
@@ -98,6 +99,16 @@ class Run:
         return inspect_text(loaded.model, loaded.tokenizer, self.config.model.cell, text,
                             loaded.placement, reverse=d.reverse, lowercase=d.lowercase,
                             layer=layer, signal=signal, units=units, top=top)
+
+    def score(self, texts: str | Iterable[str]) -> list[TextScore]:
+        """How likely the language model finds each text: per-token surprisal (nats), total
+        log-likelihood and perplexity, every token scored (see seqcli/lm/score.py)."""
+        self._need("lm")
+        check_left_to_right(self.config.data, self.path)
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        loaded = self._loaded
+        return score_texts(loaded.model, loaded.tokenizer, texts, loaded.placement,
+                           lowercase=self.config.data.lowercase)
 
     def explain(self, texts: str | Iterable[str], *, label: str | None = None,
                 steps: int = 50) -> list[Explanation]:

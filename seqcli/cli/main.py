@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover
     _Abort = getattr(click_exc, "Abort", ())
 
 from seqcli.cli import (bench, classify, corpus, evaluate, experiment, explain, export,  # noqa: E402
-                        generate, inspect, runs, train)
+                        generate, inspect, runs, serve, train)
 from seqcli.cli.common import err_console, state  # noqa: E402
 from seqcli.errors import SeqcliError  # noqa: E402
 from seqcli.version import __version__  # noqa: E402
@@ -152,6 +152,7 @@ app.command("evaluate")(evaluate.evaluate)
 app.command("inspect")(inspect.inspect)
 app.command("explain")(explain.explain)
 app.command("export")(export.export)
+app.command("serve")(serve.serve)
 app.add_typer(corpus.app, name="corpus")
 app.add_typer(runs.app, name="runs")
 app.add_typer(bench.app, name="bench")

@@ -88,13 +88,18 @@ def trace(model: LanguageModel, tokenizer: Tokenizer, text: str, cell: str,
 
 
 def _replay_layer(cell: str, x: torch.Tensor, weights: dict[str, torch.Tensor],
-                  layer: int) -> dict[str, torch.Tensor]:
-    """One layer over the whole sequence, one step at a time: {signal: [1, T, H]}."""
+                  layer: int, start: tuple[torch.Tensor, torch.Tensor] | None = None
+                  ) -> dict[str, torch.Tensor]:
+    """One layer over the whole sequence, one step at a time, from the layer's state `start`
+    ((h, c), each [B, H]; zeros when None): {signal: [B, T, H]}."""
     w_ih, w_hh = weights[f"weight_ih_l{layer}"], weights[f"weight_hh_l{layer}"]
     b_ih, b_hh = weights[f"bias_ih_l{layer}"], weights[f"bias_hh_l{layer}"]
-    gi = project_input(x, w_ih, b_ih)  # [1, T, gates * H]
-    h = torch.zeros(1, w_hh.shape[1], device=x.device)
-    c = torch.zeros_like(h)
+    gi = project_input(x, w_ih, b_ih)  # [B, T, gates * H]
+    if start is None:
+        h = torch.zeros(x.shape[0], w_hh.shape[1], device=x.device)
+        c = torch.zeros_like(h)
+    else:
+        h, c = start
     steps: dict[str, list[torch.Tensor]] = {name: [] for name in CELL_SIGNALS[cell]}
     for t in range(gi.shape[1]):
         gates: dict[str, torch.Tensor] = {}
@@ -108,6 +113,25 @@ def _replay_layer(cell: str, x: torch.Tensor, weights: dict[str, torch.Tensor],
         for name, value in {**gates, "hidden": h}.items():
             steps[name].append(value)
     return {name: torch.stack(values, dim=1) for name, values in steps.items()}
+
+
+@torch.no_grad()
+def step_signal(model: LanguageModel, cell: str, tokens: list[int], state, layer: int,
+                signal: str, placement: Placement) -> torch.Tensor:
+    """One signal of one layer (from 1) as each row reads its token from `state`, the
+    recurrent state before it ([layers, rows, hidden], or an LSTM's (h, c) of those):
+    [rows, hidden] on the CPU. For a token inside a text this is the value `trace` records for
+    it; generation reads it for each token it draws (seqcli serve's trace)."""
+    h_all, c_all = state if isinstance(state, tuple) else (state, None)
+    with ieee_fp32():
+        x = model.embedding(torch.tensor(tokens, device=placement.device)[:, None]).float()
+        weights = {k: v.float() for k, v in model.recurrent.state_dict().items()}
+        for index in range(layer):
+            h = h_all[index].float()
+            start = (h, c_all[index].float() if c_all is not None else torch.zeros_like(h))
+            signals = _replay_layer(cell, x, weights, index, start)
+            x = signals["hidden"]
+    return signals[signal][:, 0].cpu()
 
 
 def _check_against_model(model: LanguageModel, embedded: torch.Tensor,
@@ -173,14 +197,7 @@ def inspect_text(model: LanguageModel, tokenizer: Tokenizer, cell: str, text: st
     """Trace `text` (read as the run reads: `reverse`, `lowercase` from its data config), then
     pick the units to show: those asked for, else the `top` units of each property that varies
     enough in the text (one list per property, strongest first)."""
-    check_signal(cell, signal)
-    layers, size = model.recurrent.num_layers, model.recurrent.hidden_size
-    layer = layers if layer is None else layer
-    if not 1 <= layer <= layers:
-        raise UsageError(f"--layer must be from 1 to {layers} (the model's layers); got {layer}")
-    bad = [u for u in units or [] if not 0 <= u < size]
-    if bad:
-        raise UsageError(f"--unit must be from 0 to {size - 1} (the layer's units); got {bad[0]}")
+    layer = check_view(model, cell, layer, signal, units)
     if top < 1:
         raise UsageError(f"--top must be at least 1; got {top}")
     traced = trace(model, tokenizer, text, cell, placement, reverse=reverse, lowercase=lowercase)
@@ -190,6 +207,20 @@ def inspect_text(model: LanguageModel, tokenizer: Tokenizer, cell: str, text: st
     chosen = chosen or [0]
     return Inspection(text, traced.spans, cell, layer, signal,
                       {u: values[:, u].tolist() for u in chosen}, ranked, DIRECTIONS[reverse])
+
+
+def check_view(model: LanguageModel, cell: str, layer: int | None, signal: str,
+               units: list[int] | None) -> int:
+    """Refuse a layer, signal or unit the model does not have; the layer (default: the top)."""
+    check_signal(cell, signal)
+    layers, size = model.recurrent.num_layers, model.recurrent.hidden_size
+    layer = layers if layer is None else layer
+    if not 1 <= layer <= layers:
+        raise UsageError(f"--layer must be from 1 to {layers} (the model's layers); got {layer}")
+    bad = [u for u in units or [] if not 0 <= u < size]
+    if bad:
+        raise UsageError(f"--unit must be from 0 to {size - 1} (the layer's units); got {bad[0]}")
+    return layer
 
 
 def check_signal(cell: str, signal: str) -> None:
