@@ -20,7 +20,7 @@ class ServeLimits:
     max_queue: int = 256  # requests waiting to start, per model; more get 429
     max_prompt_tokens: int = 8192  # tokens of a prompt or of one text to classify/score/...
     max_tokens: int = 2048  # new tokens per completion (max_tokens above it: 422)
-    max_n: int = 16  # completions per request (n)
+    max_n: int = 16  # completions per request (n; never more than max_rows: they run together)
     max_stops: int = 4  # stop strings per request
     max_texts: int = 256  # texts per classify/score/explain/inspect request
     max_body_bytes: int = 1_000_000  # request body (413 beyond it)
@@ -46,8 +46,5 @@ def check_limits(limits: ServeLimits) -> None:
                 or not value >= smallest or value == float("inf"):
             raise UsageError(f"{FLAGS[name]} must be a finite number >= {smallest}; "
                              f"got {value!r}")
-    if limits.max_n > limits.max_rows:
-        raise UsageError(f"--max-n ({limits.max_n}) cannot exceed --max-rows "
-                         f"({limits.max_rows}): a request's n rows run together")
     if limits.batch_window_ms > 1000:
         raise UsageError(f"--batch-window-ms must be at most 1000; got {limits.batch_window_ms}")

@@ -42,7 +42,8 @@ def completion_of(fields: dict[str, Any], served: ServedModel, limits: ServeLimi
     run = served.run
     check_left_to_right(run.config.data, served.id)
     at_most("max_tokens", fields["max_tokens"], limits.max_tokens, "--max-tokens")
-    at_most("n", fields["n"], limits.max_n, "--max-n")
+    at_most("n", fields["n"], min(limits.max_n, limits.max_rows),
+            "--max-n" if limits.max_n <= limits.max_rows else "--max-rows")
     stop = fields["stop"]
     stops = (stop,) if isinstance(stop, str) else tuple(stop or ())
     if len(stops) > limits.max_stops:
