@@ -7,7 +7,8 @@ The command line is a thin layer over this package; everything it does is availa
     print(lm.generate("time traveller", length=200, seed=1))
     seqcli.experiments.memory(cells=("rnn", "lstm"), distances=(5, 40)).accuracy()
 
-The Python API (`train`, `load`, `Run`, `Prediction`, `Sample`, `experiments`, `serve`) is loaded on first use
+The Python API (`train`, `load`, `Run`, `Prediction`, `Sample`, `TextScore`, `experiments`,
+`serve`) is loaded on first use
 (PEP 562): Python runs this file before any `seqcli.*` module, the command line's included, and
 `seqcli --help` must not wait seconds for torch. The names are still ordinary attributes:
 `from seqcli import train` works, and type checkers read the imports below.
@@ -29,14 +30,16 @@ if TYPE_CHECKING:  # what the lazy names below resolve to
     from seqcli.api import Run, load, train
     from seqcli.classify.predict import Prediction
     from seqcli.lm.decoding import Sample
+    from seqcli.lm.score import TextScore
     from seqcli.server.launch import serve
 
 _LAZY = {"Run": "seqcli.api", "load": "seqcli.api", "train": "seqcli.api",
          "Prediction": "seqcli.classify.predict", "Sample": "seqcli.lm.decoding",
-         "experiments": "seqcli.experiments", "serve": "seqcli.server.launch"}
+         "experiments": "seqcli.experiments", "serve": "seqcli.server.launch",
+         "TextScore": "seqcli.lm.score"}
 
-__all__ = ["Prediction", "Run", "Sample", "SeqcliError", "__version__", "experiments", "load",
-           "serve", "train"]
+__all__ = ["Prediction", "Run", "Sample", "SeqcliError", "TextScore", "__version__",
+           "experiments", "load", "serve", "train"]
 
 
 def __getattr__(name: str) -> Any:

@@ -147,3 +147,13 @@ def test_chinese_classifier_from_python_with_the_defaults(chinese_reviews_csv, t
     assert [set(p.probabilities) for p in predictions] == [{"0", "1"}] * 2
     again = seqcli.load(run.path)
     assert again.tokenizer.encode("很好吃") == run.tokenizer.encode("很好吃")
+
+
+def test_score_texts_with_a_language_model(tiny_corpus, tmp_path):
+    lm = seqcli.train(corpus=str(tiny_corpus), runs=tmp_path / "runs", max_steps=2, **TINY_LM)
+    one, two = lm.score(["the time", "he said"])
+    assert isinstance(one, seqcli.TextScore) and one.tokens == list("the time")
+    assert len(one.surprisal) == 8 and one.perplexity > 1
+    assert lm.score("he said")[0].log_likelihood == pytest.approx(two.log_likelihood, abs=1e-3)
+    with pytest.raises(UsageError, match="score needs some text"):
+        lm.score([""])

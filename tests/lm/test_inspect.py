@@ -7,7 +7,7 @@ from seqcli.config import default_config, with_overrides
 from seqcli.data.tokenizers import train_tokenizer
 from seqcli.device import place
 from seqcli.errors import SeqcliError, UsageError
-from seqcli.lm.inspect import correlations, inspect_text, trace
+from seqcli.lm.inspect import correlations, inspect_text, step_signal, trace
 from seqcli.models.builder import build_model
 
 TEXT = 'He said "come (quickly)" and left.\nThe end.'
@@ -160,3 +160,24 @@ def test_the_self_check_holds_on_cuda_where_cudnn_defaults_to_tf32(cell):
     assert torch.backends.cudnn.allow_tf32  # torch's default, which the check must survive
     result = inspect_text(model, tok, cell, text, gpu, units=[0])
     assert len(result.units[0]) == len(text) and torch.backends.cudnn.allow_tf32
+
+
+@pytest.mark.parametrize("impl", ["fused", "scratch"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_step_signal_reads_what_trace_records_for_each_row(cell, impl):
+    """Live tracing (seqcli serve): from the state before a token, one step per row gives
+    the values the whole-text replay records for that token, in every layer and signal."""
+    model, tok = model_for(cell, impl)
+    ids = tok.encode(TEXT)
+    traced = trace(model, tok, TEXT, cell, CPU)
+    at = [3, 11]  # two rows, at different places in the text
+    with torch.no_grad():
+        states = [model(torch.tensor([ids[:t]]), None)[1] for t in at]
+    batch = tuple(torch.cat(parts, dim=1) for parts in zip(*states)) if cell == "lstm" \
+        else torch.cat(states, dim=1)
+    for signal in traced.signals:
+        for layer in (1, 2):
+            values = step_signal(model, cell, [ids[t] for t in at], batch, layer, signal, CPU)
+            for row, t in enumerate(at):
+                assert torch.allclose(values[row], traced.signals[signal][layer - 1, t],
+                                      atol=1e-5), (signal, layer)

@@ -20,13 +20,15 @@ from seqcli.server.launch import SeqcliServer, bind
 class LiveServer:
     """`create_app(models, **options)` served until `close()`; waits until /health is 200."""
 
-    def __init__(self, models, **options: Any):
+    def __init__(self, models, *, outer=None, prefix: str = "", **options: Any):
+        """`outer(app)`: an application of the user's that mounts the app at `prefix`."""
         options = {"device": "cpu", "precision": "fp32", **options}
         self.app = create_app(models, **options)
         sock = bind("127.0.0.1", 0)
         self.port = sock.getsockname()[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False,
+        self.base = f"http://127.0.0.1:{self.port}{prefix}"
+        config = uvicorn.Config(self.app if outer is None else outer(self.app),
+                                log_level="warning", access_log=False,
                                 timeout_graceful_shutdown=2)
         self.server = SeqcliServer(config, self.app.state.seqcli)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]},

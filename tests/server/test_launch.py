@@ -15,9 +15,14 @@ import uvicorn
 from typer.testing import CliRunner
 
 from seqcli.cli.main import app
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+import seqcli
+from seqcli.server import launch
 from seqcli.server.launch import SeqcliServer
 
-from tests.server.live import call, open_stream
+from tests.server.live import LiveServer, call, open_stream
 
 
 def _start(run) -> tuple[subprocess.Popen, str, int]:
@@ -80,3 +85,17 @@ def test_a_port_in_use_is_one_line(served_runs):
                                       "--port", str(port)])
     taken.close()
     assert result.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+def test_the_app_mounts_in_a_users_application(served_runs):
+    """As the README says: Mount it, and pass its lifespan (or it loads at the first call)."""
+    def outer(api):
+        return Starlette(routes=[Mount("/seqcli", app=api)],
+                         lifespan=api.router.lifespan_context)
+    live = LiveServer([served_runs["clf"]], outer=outer, prefix="/seqcli")
+    try:
+        status, doc = call(live.base, "POST", "/v1/classify", {"input": "a lovely story"})
+        assert status == 200 and doc["data"][0]["label"] in ("negative", "positive")
+    finally:
+        live.close()
+    assert seqcli.serve is launch.serve
