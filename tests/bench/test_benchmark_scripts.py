@@ -42,6 +42,7 @@ DRY_RUNS = {
     "tokenizer_bpc.py": ["--dry-run", "--", "--max-steps", "1"],
     "waimai.py": ["--dry-run", "--max-minutes", "0.1", "--", "--max-steps", "1"],
     "nbsvm.py": None,  # a real run on a file of its own: tests/bench/test_nbsvm.py
+    "serve_load.py": ["--quick", "--soak", "0.02"],
 }
 SEQCLI = [sys.executable, "-m", "seqcli"]
 MR_TEXTS = 10_662
@@ -236,3 +237,13 @@ def test_waimai_dry_run(tmp_path):
         assert (result["train_texts"], result["test_texts"]) == (9590, 2397)
     else:
         assert result["corpus"] is None
+def test_serve_load_quick_run(tmp_path):
+    """The load benchmark starts a real server, drives it, soaks it and stops it (exit 0)."""
+    result = report("serve_load.py", tmp_path)
+    assert [r["clients"] for r in result["generation"]] == [1, 4]
+    assert all(r["tokens_per_s"] > 0 and r["ttft_ms"]["p50"] is not None
+               for r in result["generation"])
+    assert result["classification"]["texts_per_s"] > 0 and "ratio_to_cli" in \
+        result["classification"]
+    assert result["soak"]["errors_5xx"] == 0 and result["soak"]["rss_kb_end"] > 0
+    assert result["server_exit_code"] == 0
