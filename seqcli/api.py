@@ -49,6 +49,7 @@ class Run:
     model = property(lambda self: self._loaded.model)
     tokenizer = property(lambda self: self._loaded.tokenizer)
     labels = property(lambda self: self._loaded.labels)
+    placement = property(lambda self: self._loaded.placement)  # device and precision
 
     @property
     def summary(self) -> dict[str, Any] | None:

@@ -27,9 +27,9 @@ from collections import deque
 
 import torch
 
+from seqcli.api import Run
 from seqcli.lm.decoding import join_rows, run_prime, select_rows, step
 from seqcli.lm.rows import choose_tokens
-from seqcli.runs import LoadedRun
 from seqcli.server.errors import STOPPING, ApiError
 from seqcli.server.jobs import Job
 from seqcli.server.limits import ServeLimits
@@ -42,7 +42,7 @@ log = logging.getLogger("seqcli.server")
 class GenerationEngine:
     """Runs completions for one language model (see the module docstring)."""
 
-    def __init__(self, run: LoadedRun, name: str, limits: ServeLimits, metrics: Metrics):
+    def __init__(self, run: Run, name: str, limits: ServeLimits, metrics: Metrics):
         self.run, self.name, self.limits, self.metrics = run, name, limits, metrics
         self.cond = threading.Condition()
         self.waiting: deque[Job] = deque()

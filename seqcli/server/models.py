@@ -1,7 +1,9 @@
 """The models a server serves: each run loaded once, named, described, and given its threads.
 
 A language model gets a generation engine (continuous batching) and a worker for score,
-inspect and beam search; a classifier gets a worker for classify and explain. The models are
+inspect and beam search; a classifier gets a worker for classify and explain. Those run the
+Python API's own calls (`Run.classify`, `.score`, `.explain`, `.inspect`), the ones the CLI
+runs, so a route answers what the command prints. The models are
 chosen when the server starts: a request picks among them by id (the run directory's name),
 never by a path.
 """
@@ -12,13 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from seqcli.api import Run, load
 from seqcli.choices import CELL_SIGNALS
-from seqcli.classify.explain import explain
-from seqcli.classify.predict import predict
 from seqcli.lm.generate import generate_samples
-from seqcli.lm.inspect import inspect_text
-from seqcli.lm.score import score_texts
-from seqcli.runs import LoadedRun, load_run
 from seqcli.server.batcher import BatchWorker
 from seqcli.server.engine import GenerationEngine
 from seqcli.server.limits import ServeLimits
@@ -30,7 +28,7 @@ TASK_WORDS = {"lm": "language model", "classify": "classifier"}
 class ServedModel:
     """One loaded run with its threads (see the module docstring)."""
 
-    def __init__(self, run: LoadedRun, name: str, limits: ServeLimits, metrics: Metrics):
+    def __init__(self, run: Run, name: str, limits: ServeLimits, metrics: Metrics):
         self.run, self.id, self.task = run, name, run.task
         self.engine = GenerationEngine(run, name, limits, metrics) if run.task == "lm" else None
         handlers: dict[str, Callable[[list[Any]], list[Any]]]
@@ -58,8 +56,7 @@ class ServedModel:
                      "bidirectional": m.bidirectional, "impl": m.impl,
                      "tokenizer": run.tokenizer.kind, "vocab_size": run.tokenizer.vocab_size,
                      "parameters": sum(p.numel() for p in run.model.parameters()),
-                     "device": run.placement.device.type, "precision": run.placement.precision,
-                     "created": run.meta.get("created")}
+                     "device": run.placement.device.type, "precision": run.placement.precision}
         if self.task == "lm":
             described["signals"] = list(CELL_SIGNALS[m.cell])
         else:
@@ -68,24 +65,18 @@ class ServedModel:
 
     # The worker's handlers: a list of payloads in, a list of results out.
     def _classify(self, payloads: list[list[str]]) -> list[list[Any]]:
-        return _split(list(predict(self.run, [t for texts in payloads for t in texts])),
-                      payloads)
+        return _split(self.run.classify([t for texts in payloads for t in texts]), payloads)
 
     def _score(self, payloads: list[list[str]]) -> list[list[Any]]:
-        run = self.run
-        scores = score_texts(run.model, run.tokenizer, [t for texts in payloads for t in texts],
-                             run.placement, lowercase=run.config.data.lowercase)
-        return _split(scores, payloads)
+        return _split(self.run.score([t for texts in payloads for t in texts]), payloads)
 
     def _explain(self, payloads: list[dict]) -> list[Any]:
-        return [explain(self.run, p["texts"], label=p["label"], steps=p["steps"])
+        return [self.run.explain(p["texts"], label=p["label"], steps=p["steps"])
                 for p in payloads]
 
     def _inspect(self, payloads: list[dict]) -> list[Any]:
-        run = self.run
-        return [inspect_text(run.model, run.tokenizer, run.config.model.cell, p["text"],
-                             run.placement, layer=p["layer"], signal=p["signal"],
-                             units=p["units"], top=p["top"]) for p in payloads]
+        return [self.run.inspect(p["text"], layer=p["layer"], signal=p["signal"],
+                                 units=p["units"], top=p["top"]) for p in payloads]
 
     def _beam(self, payloads: list[dict]) -> list[Any]:
         run = self.run
@@ -107,7 +98,7 @@ def load_models(paths: list[Path], device: str, precision: str, limits: ServeLim
     made unique."""
     served: list[ServedModel] = []
     for path in paths:
-        run = load_run(Path(path), device=device, precision=precision)
+        run = load(path, device=device, precision=precision)
         name, taken = Path(path).resolve().name, {m.id for m in served}
         unique = next(f"{name}-{k}" if k else name for k in range(len(served) + 1)
                       if (f"{name}-{k}" if k else name) not in taken)
