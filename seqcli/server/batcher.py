@@ -66,7 +66,7 @@ class BatchWorker:
                 raise ApiError(429, f"the queue is full ({self.limits.max_queue} requests wait "
                                     f"for {self.name}); try again shortly")
             self.waiting.append(task)
-            self.metrics.queue.labels(self.name).set(len(self.waiting))
+            self.metrics.queue.labels(self.name, "other").set(len(self.waiting))
             self.cond.notify()
         return task.future
 
@@ -115,7 +115,7 @@ class BatchWorker:
                     elif time.monotonic() >= until or not self.cond.wait(
                             max(0.0, until - time.monotonic())):
                         break
-            self.metrics.queue.labels(self.name).set(len(self.waiting))
+            self.metrics.queue.labels(self.name, "other").set(len(self.waiting))
             return batch
 
     def _execute(self, tasks: list[Task]) -> None:

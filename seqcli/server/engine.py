@@ -68,7 +68,7 @@ class GenerationEngine:
                 raise ApiError(429, f"the queue is full ({self.limits.max_queue} requests wait "
                                     f"for {self.name}); try again shortly")
             self.waiting.append(job)
-            self.metrics.queue.labels(self.name).set(len(self.waiting))
+            self.metrics.queue.labels(self.name, "generation").set(len(self.waiting))
             self.cond.notify()
 
     def post(self, job: Job, event: tuple) -> None:
@@ -114,7 +114,7 @@ class GenerationEngine:
                 if not job.cancelled:
                     admitted.append(job)
                     free -= job.n
-            self.metrics.queue.labels(self.name).set(len(self.waiting))
+            self.metrics.queue.labels(self.name, "generation").set(len(self.waiting))
             return admitted
 
     def _prime(self, job: Job) -> None:

@@ -20,8 +20,9 @@ class Metrics:
         self.registry = registry = CollectorRegistry()
         self.requests = Counter("seqcli_requests", "HTTP requests answered, by route and status",
                                 ["route", "status"], registry=registry)
-        self.queue = Gauge("seqcli_queue_length", "requests waiting to start, per model",
-                           ["model"], registry=registry)
+        self.queue = Gauge("seqcli_queue_length", "requests waiting to start, per model and "
+                           "work (generation, or the rest)", ["model", "work"],
+                           registry=registry)
         self.rows = Gauge("seqcli_running_rows", "rows in the running generation batch",
                           ["model"], registry=registry)
         self.tokens = Counter("seqcli_generated_tokens", "tokens generated", ["model"],
