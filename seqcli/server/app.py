@@ -79,7 +79,8 @@ def create_app(models: Sequence[str | Path], *, host: str = "127.0.0.1",
     if api_key is not None:
         middleware.append(Middleware(KeyCheck, api_key=api_key))
     app = Starlette(routes=ROUTES, middleware=middleware, lifespan=lifespan,
-                    exception_handlers={HTTPException: routes_info.not_found})
+                    exception_handlers={HTTPException: routes_info.not_found,
+                                        Exception: routes_info.internal_error})
     app.state.seqcli = state
     return app
 

@@ -54,8 +54,8 @@ def serve(models: Sequence[str | Path] | None = None, *, host: str = "127.0.0.1"
         f"{', '.join(p.name for p in paths)} (loading; GET /health says when ready; "
         f"Ctrl-C to stop)")
     server.run(sockets=[sock])
-    if state.status == "failed":
-        raise CheckpointError(state.error or "the models failed to load")
+    if state.error is not None:  # loading failed: the server stopped itself
+        raise CheckpointError(state.error)
 
 
 def resolve_models(models: Sequence[str | Path] | None, runs: str | Path | None) -> list[Path]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from typing import Any
@@ -24,6 +25,8 @@ from seqcli.server.http import Gone, answer, api_route, json_response, read_json
 from seqcli.server.jobs import Choice, Completion, Job
 from seqcli.server.requests import COMPLETION_FIELDS, completion_of, warnings_for
 from seqcli.server.state import ServerState
+
+log = logging.getLogger("seqcli.server")
 
 
 @api_route
@@ -130,7 +133,14 @@ class EventStream(Response):
         try:
             await send({"type": "http.response.start", "status": 200,
                         "headers": self.raw_headers})
-            await self._events(send, watch)
+            try:
+                await self._events(send, watch)
+            except (Gone, OSError):
+                raise
+            except Exception as err:  # a bug: the caller still gets an error event
+                log.exception("a stream failed")
+                await _send(send, _sse(ApiError(500, f"internal error ({type(err).__name__})",
+                                                "internal").to_dict()))
             await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
         except (Gone, OSError):
             return

@@ -66,3 +66,9 @@ async def not_found(request: Request, exc: Exception) -> Response:
     else:
         message = str(getattr(exc, "detail", "")) or "bad request"
     return json_response(ApiError(status, message).to_dict(), status)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """The last resort (a bug outside any route): a JSON 500, never a traceback."""
+    return json_response(ApiError(500, f"internal error ({type(exc).__name__}); the server log "
+                                       "has the details", "internal").to_dict(), 500)

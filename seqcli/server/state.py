@@ -4,7 +4,6 @@ say 503 until they are ready), its limits and metrics, and whether it is stoppin
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,8 +13,6 @@ from seqcli.server.errors import STOPPING, ApiError
 from seqcli.server.limits import ServeLimits
 from seqcli.server.metrics import Metrics
 from seqcli.server.models import TASK_WORDS, ServedModel, load_models
-
-log = logging.getLogger("seqcli.server")
 
 
 class ServerState:
@@ -49,10 +46,9 @@ class ServerState:
         try:
             models = load_models(self.paths, self.device, self.precision, self.limits,
                                  self.metrics)
-        except Exception as err:  # noqa: BLE001 - reported to the launcher and on /health
+        except Exception as err:  # noqa: BLE001 - on /health, and raised by the launcher
             self.error = str(err) if isinstance(err, SeqcliError) else \
                 f"loading the models failed: {type(err).__name__}: {err}"
-            log.error("%s", self.error)
             self.status = "failed"
             if self.on_failure is not None:
                 self.on_failure()
@@ -69,7 +65,7 @@ class ServerState:
     def stop(self) -> None:
         """Refuse new requests (503) and end the ones in flight with a final event."""
         with self.lock:
-            self.status = "stopping"
+            self.status = "failed" if self.status == "failed" else "stopping"
             self._stop_models()
 
     def _stop_models(self) -> None:

@@ -99,3 +99,16 @@ def test_the_app_mounts_in_a_users_application(served_runs):
     finally:
         live.close()
     assert seqcli.serve is launch.serve
+
+
+def test_a_run_that_fails_to_load_stops_the_server_with_one_line(served_runs, tmp_path):
+    """The weights load after the server has bound (so /health can say 503 meanwhile); when
+    they cannot, the command ends with the loader's one-line error and exit 1."""
+    import shutil
+    bad = tmp_path / "bad"
+    shutil.copytree(served_runs["lm"], bad)
+    for name in ("best.pt", "last.pt"):
+        (bad / name).write_bytes(b"not a checkpoint")
+    result = CliRunner().invoke(app, ["serve", "--model", str(bad), "--port", "0"])
+    assert result.exit_code == 1 and "is truncated or corrupt" in result.output
+    assert "Traceback" not in result.output
