@@ -10,6 +10,7 @@ never by a path.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from seqcli.choices import CELL_SIGNALS
 from seqcli.lm.generate import generate_samples
 from seqcli.server.batcher import BatchWorker
 from seqcli.server.engine import GenerationEngine
+from seqcli.server.errors import ApiError
 from seqcli.server.limits import ServeLimits
 from seqcli.server.metrics import Metrics
 
@@ -71,8 +73,17 @@ class ServedModel:
         return _split(self.run.score([t for texts in payloads for t in texts]), payloads)
 
     def _explain(self, payloads: list[dict]) -> list[Any]:
-        return [self.run.explain(p["texts"], label=p["label"], steps=p["steps"])
-                for p in payloads]
+        """Text by text, so a request past its deadline stops taking the model from others."""
+        results = []
+        for p in payloads:
+            explained = []
+            for text in p["texts"]:
+                if time.monotonic() > p["deadline"]:
+                    raise ApiError(504, "the request took longer than this server's time "
+                                        "limit (--timeout)")
+                explained += self.run.explain(text, label=p["label"], steps=p["steps"])
+            results.append(explained)
+        return results
 
     def _inspect(self, payloads: list[dict]) -> list[Any]:
         return [self.run.inspect(p["text"], layer=p["layer"], signal=p["signal"],

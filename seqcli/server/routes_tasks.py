@@ -47,8 +47,10 @@ async def score(request: Request) -> Response:
 @api_route
 async def explain(request: Request) -> Response:
     served, fields, texts = await _request(request, "classify", EXPLAIN)
-    payload = {"texts": texts, "label": fields["label"], "steps": fields["steps"]}
-    results = await _run(request, served, "explain", payload, len(texts))
+    deadline = time.monotonic() + request.app.state.seqcli.limits.timeout
+    payload = {"texts": texts, "label": fields["label"], "steps": fields["steps"],
+               "deadline": deadline}
+    results = await _run(request, served, "explain", payload, len(texts), deadline)
     return _reply(served, texts, {"model": served.id,
                                   "explanations": [r.to_dict() for r in results]})
 
@@ -79,9 +81,10 @@ async def _request(request: Request, task: str,
     return served, fields, texts
 
 
-async def _run(request: Request, served: ServedModel, kind: str, payload: Any, size: int) -> Any:
+async def _run(request: Request, served: ServedModel, kind: str, payload: Any, size: int,
+               deadline: float | None = None) -> Any:
     state: ServerState = request.app.state.seqcli
-    deadline = time.monotonic() + state.limits.timeout
+    deadline = deadline or time.monotonic() + state.limits.timeout
     future = served.worker.submit(Task(kind, payload, size, deadline))
     return await answer(request, asyncio.wrap_future(future), deadline, future.cancel)
 

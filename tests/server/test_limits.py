@@ -62,3 +62,16 @@ def test_limits_that_cannot_serve_are_refused():
         check_limits(ServeLimits(batch_window_ms=5000))
     with pytest.raises(UsageError, match="--timeout"):
         check_limits(ServeLimits(timeout=float("nan")))
+
+
+def test_a_long_explain_stops_at_its_deadline_and_frees_the_model(served_runs):
+    live = LiveServer([served_runs["clf"]], limits=ServeLimits(timeout=1))
+    try:
+        texts = ["a wonderful film, moving and warm"] * 200
+        status, doc = call(live.base, "POST", "/v1/explain", {"input": texts, "steps": 1000})
+        assert status == 504
+        started = time.monotonic()
+        status, _ = call(live.base, "POST", "/v1/classify", {"input": "a lovely story"})
+        assert status == 200 and time.monotonic() - started < 2
+    finally:
+        live.close()
