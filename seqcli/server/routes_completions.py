@@ -54,7 +54,8 @@ async def completions(request: Request) -> Response:
             return json_response(_document(head, completion, result, extra))
     if completion.stream:
         return EventStream(queue, head, completion, deadline, usage,
-                           None if completion.options.beam is not None else job)
+                           None if completion.options.beam is not None else job,
+                           extra["warnings"])
     return json_response(_document(head, completion, await _final(queue), extra))
 
 
@@ -122,11 +123,12 @@ class EventStream(Response):
     media_type = "text/event-stream"
 
     def __init__(self, queue: asyncio.Queue, head: dict, completion: Completion,
-                 deadline: float, usage: bool, job: Job | None):
+                 deadline: float, usage: bool, job: Job | None, warnings: list[str]):
         self.status_code, self.background = 200, None  # no body: no content-length
         self.init_headers({"cache-control": "no-cache", "x-accel-buffering": "no"})
         self.queue, self.head, self.completion = queue, head, completion
         self.deadline, self.usage, self.job = deadline, usage, job
+        self.warnings = warnings  # sent once, with the first chunk
 
     async def __call__(self, scope, receive, send) -> None:
         watch = asyncio.ensure_future(until_gone(receive))
@@ -156,7 +158,9 @@ class EventStream(Response):
                 _, k, text, records, reason = event
                 choice = {"index": k, "text": text, "finish_reason": reason,
                           **_blocks(self.completion, records)}
-                await _send(send, _sse({**self.head, "choices": [choice]}))
+                first = {"warnings": self.warnings} if self.warnings else {}
+                self.warnings = []
+                await _send(send, _sse({**self.head, "choices": [choice], **first}))
             elif event[0] == "done":
                 if self.usage:
                     await _send(send, _sse({**self.head, "choices": [],

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from seqcli.server.limits import ServeLimits
-from tests.server.live import LiveServer, call
+from tests.server.live import LiveServer, call, events
 
 C, X = "/v1/completions", "/v1/classify"
 CATALOGUE = [  # (route, raw body, status, a fragment of the message)
@@ -77,6 +77,8 @@ def test_wrong_methods_unseen_characters_and_still_answering(server):
     status, doc = call(server.base, "POST", "/v1/completions",
                        {"prompt": "the ✈ time", "max_tokens": 5})
     assert status == 200 and "never seen in training ('✈')" in doc["warnings"][0]
+    found = events(server.base, {"prompt": "the ✈ time", "max_tokens": 5})
+    assert found[0]["warnings"] == doc["warnings"] and "warnings" not in found[1]
     status, doc = call(server.base, "POST", "/v1/completions", {"prompt": "", "max_tokens": 5})
     assert status == 200 and doc["usage"]["completion_tokens"] == 5  # as `seqcli generate`
     assert call(server.base, "GET", "/health")[0] == 200
