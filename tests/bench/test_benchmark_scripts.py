@@ -237,6 +237,8 @@ def test_waimai_dry_run(tmp_path):
         assert (result["train_texts"], result["test_texts"]) == (9590, 2397)
     else:
         assert result["corpus"] is None
+
+
 def test_serve_load_quick_run(tmp_path):
     """The load benchmark starts a real server, drives it, soaks it and stops it (exit 0)."""
     result = report("serve_load.py", tmp_path)
