@@ -8,8 +8,7 @@ The command line is a thin layer over this package; everything it does is availa
     seqcli.experiments.memory(cells=("rnn", "lstm"), distances=(5, 40)).accuracy()
 
 The Python API (`train`, `load`, `Run`, `Prediction`, `Sample`, `TextScore`, `experiments`,
-`serve`) is loaded on first use
-(PEP 562): Python runs this file before any `seqcli.*` module, the command line's included, and
+`serve`) is loaded on first use (PEP 562): Python runs this file before any `seqcli.*` module, the command line's included, and
 `seqcli --help` must not wait seconds for torch. The names are still ordinary attributes:
 `from seqcli import train` works, and type checkers read the imports below.
 """
