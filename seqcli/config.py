@@ -78,7 +78,10 @@ class DataConfig:
 class TrainConfig:
     epochs: int = 200  # a cap: the default run is bound by its 5 minutes, even on a fast CPU
     max_steps: int | None = None
-    max_minutes: float | None = 5.0  # the default run fits in ~5 minutes on 2 CPU cores
+    # Wall time of the whole run: data preparation, steps, evaluations, checkpoints and the
+    # final scoring of the kept weights; a resumed run goes on with the same clock
+    # (training/clock.py). 0 or None: no limit.
+    max_minutes: float | None = 5.0
     lr: float = 5e-3
     optimizer: str = "adamw"
     weight_decay: float = 0.01
@@ -87,8 +90,13 @@ class TrainConfig:
     clip: float = 1.0
     ema: float = 0.0  # decay of the evaluated weight average; 0: evaluate the live weights
     eval_every: int = 100
-    eval_batches: int | None = None
+    # Language models: training's evaluations score the validation split's first N batches (a
+    # fixed sample, ~3% of the time between two evaluations at the defaults); the kept weights
+    # are scored on the whole split at the end. None: the whole split every time (runs made
+    # before the sample existed stored None and keep that meaning).
+    eval_batches: int | None = 10
     patience: int | None = None
+    trace_test: bool = False  # classifier, for benchmarks: also score the test set each evaluation
     device: str = "auto"
     precision: str = "auto"
     seed: int = 1234
@@ -207,12 +215,14 @@ CLASSIFY_DEFAULTS = {
     ("train", "pretrain_vocab"): 4000,
     # The wide side (word uni+bigrams, seqcli/classify/wide.py): off until measured (issue 24).
     ("model", "wide"): 0,
+    # A selection slice is small enough to score whole at every evaluation (lm/task.py).
+    ("train", "eval_batches"): None,
 }
 
 # Settings that may change when a run is resumed; everything else is fixed by the run.
 RESUMABLE = {("train", "epochs"), ("train", "max_steps"), ("train", "max_minutes"),
              ("train", "device"), ("train", "precision"), ("train", "eval_every"),
-             ("train", "patience")}
+             ("train", "patience"), ("train", "trace_test")}
 
 
 def default_config(task: str) -> RunConfig:

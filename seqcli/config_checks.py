@@ -69,9 +69,12 @@ def _check_counts(m: Any, d: Any, t: Any) -> None:
     if t.max_minutes is not None and not (_finite(t.max_minutes) and t.max_minutes >= 0):
         raise ConfigError(f"--max-minutes must be >= 0 (0: no time limit); got {t.max_minutes!r}")
     for name, value in (("--max-steps", t.max_steps),
-                        ("--eval-every", t.eval_every), ("--patience", t.patience),
-                        ("--eval-batches", t.eval_batches)):
+                        ("--eval-every", t.eval_every), ("--patience", t.patience)):
         _positive(value, name, allow_none=True)
+    if t.eval_batches is not None and (not isinstance(t.eval_batches, int) or
+                                       isinstance(t.eval_batches, bool) or t.eval_batches < 0):
+        raise ConfigError(f"--eval-batches must be a whole number >= 0 (0: the whole "
+                          f"validation split every time); got {t.eval_batches!r}")
     _positive(t.lr, "--lr")
     _positive(t.clip, "--clip")
     for name, value in (("--dropout", m.dropout), ("--val-fraction", d.val_fraction),
@@ -171,5 +174,8 @@ def _check_combinations(run: Any) -> None:
                           "choose one")
     if t.init_from and t.embeddings:
         raise ConfigError("--init-from and --embeddings both fill the embedding; choose one")
+    if t.trace_test and run.task != "classify":
+        raise ConfigError("--trace-test scores a classifier's test set; a language model's "
+                          "evaluations already log their wall time (metrics.jsonl)")
 
 

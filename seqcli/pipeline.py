@@ -7,6 +7,7 @@ here except how their data becomes a `Task`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,8 @@ import torch
 from rich.console import Console
 
 from seqcli import transfer
-from seqcli.atomic import remove_stale_temps, write_json
+from seqcli.atomic import remove_stale_temps
 from seqcli.choices import MAX_SEED
-from seqcli.classify.evaluate import evaluate_classifier
 from seqcli.classify.prepare import prepare_classify
 from seqcli.config import RunConfig, resume_conflicts, with_overrides
 from seqcli.config_legacy import WHY, retired_in_use
@@ -27,11 +27,12 @@ from seqcli.errors import CheckpointError, ConfigError, SeqcliError, UsageError
 from seqcli.lm.prepare import prepare_lm
 from seqcli.locations import Locations
 from seqcli.models.builder import build_model
-from seqcli.runs import (TOKENIZER_FILE, first_detail, load_run, new_run_dir, prepare_out_dir,
+from seqcli.runs import (TOKENIZER_FILE, first_detail, new_run_dir, prepare_out_dir,
                          read_run_config, resolved_config, write_config, write_run_files)
-from seqcli.training.checkpoint import (KEY_MODEL, LAST_FILE, SUMMARY_FILE, check_finite,
+from seqcli.training.checkpoint import (KEY_MODEL, LAST_FILE, check_finite,
                                         load_checkpoint)
 from seqcli.training.distributed import SOLO, Group, local_device
+from seqcli.training.distributed import stop as leave_group
 from seqcli.training.reporting import Reporter
 from seqcli.training.task import Prepared
 from seqcli.training.trainer import Trainer
@@ -55,6 +56,7 @@ def train(config: RunConfig, locations: Locations, *, out: Path | None = None,
     """
     if config.task == "classify" and config.train.pretrain_minutes and not config.train.init_from:
         config = transfer.pretrain(config, locations, console, group, train)
+    started = time.perf_counter()  # the run's clock: --max-minutes counts from here
     placement = place(local_device(group, config.train.device), config.train.precision)
     torch.manual_seed(config.train.seed)
     prepared = prepare(config, locations, None, console)
@@ -65,24 +67,9 @@ def train(config: RunConfig, locations: Locations, *, out: Path | None = None,
     run_dir = _shared_run_dir(group, lambda: _create(config, locations, out, prepared, placement,
                                                        group))
     _seed_rank(config.train.seed, group)
-    trainer = Trainer(model, prepared.task, config.train, placement, run_dir, reporter, group)
-    return _score_test(_fit(trainer, placement), run_dir, config, locations, group,
-                       prepared.meta.get("test_texts", 0))
-
-
-def _score_test(summary: dict[str, Any], run_dir: Path, config: RunConfig,
-                locations: Locations, group: Group, test_texts: int) -> dict[str, Any]:
-    """A finished classifier with a test set (splits.py, counted in the run's meta): its
-    selected weights scored on it, once, into the summary. An interrupted run is scored
-    when it finishes; a run without a test set costs nothing here."""
-    if not test_texts or not group.is_main or summary.get("stopped_by") == "interrupted":
-        return summary
-    loaded = load_run(run_dir, device=config.train.device, precision=config.train.precision)
-    result = evaluate_classifier(loaded, None, locations, None, split="test")
-    summary.update({"test_accuracy": result["accuracy"], "test_macro_f1": result["macro_f1"],
-                    "test_texts": test_texts})
-    write_json(run_dir / SUMMARY_FILE, summary)
-    return summary
+    trainer = Trainer(model, prepared.task, config.train, placement, run_dir, reporter, group,
+                      started=started)
+    return _fit(trainer, placement, group)
 
 
 def _create(config: RunConfig, locations: Locations, out: Path | None, prepared: Prepared,
@@ -127,6 +114,7 @@ def resume(run_dir: Path, config: RunConfig, locations: Locations, *,
            group: Group = SOLO) -> dict[str, Any]:
     """Continue a run from its last.pt exactly where it stopped (any number of ranks: see
     seqcli/training/snapshot.py for what carries over exactly)."""
+    started = time.perf_counter()
     stored = read_run_config(run_dir)
     if group.is_main:
         remove_stale_temps(run_dir)  # left by a crash (SIGKILL, power loss) mid-write
@@ -135,7 +123,8 @@ def resume(run_dir: Path, config: RunConfig, locations: Locations, *,
     placement = place(local_device(group, config.train.device), config.train.precision)
     prepared = prepare(config, locations, tokenizer, console)
     model = build_model(config, tokenizer.vocab_size, len(stored["meta"].get("labels", [])))
-    trainer = Trainer(model, prepared.task, config.train, placement, run_dir, reporter, group)
+    trainer = Trainer(model, prepared.task, config.train, placement, run_dir, reporter, group,
+                      started=started)
     check_finite(payload[KEY_MODEL], run_dir / LAST_FILE)
     try:
         trainer.restore(payload)
@@ -146,8 +135,7 @@ def resume(run_dir: Path, config: RunConfig, locations: Locations, *,
     if group.is_main and (changed or stored["meta"].get("world_size", 1) != group.world_size):
         meta = {**stored["meta"], "world_size": group.world_size}
         write_config(run_dir, {**stored, "config": config.to_dict(), "meta": meta})
-    return _score_test(_fit(trainer, placement), run_dir, config, locations, group,
-                       stored["meta"].get("test_texts", 0))
+    return _fit(trainer, placement, group)
 
 
 def resume_config(run_dir: Path, task: str | None,
@@ -170,7 +158,11 @@ def resume_config(run_dir: Path, task: str | None,
     return with_overrides(stored, overrides)
 
 
-def _fit(trainer: Trainer, placement: Placement) -> dict[str, Any]:
+def _fit(trainer: Trainer, placement: Placement, group: Group) -> dict[str, Any]:
+    """Train on every rank; then the ranks part, and rank 0 alone concludes the run (scores
+    the kept weights, writes the summary): however long that takes, no rank is left waiting
+    on a collective that could time out."""
     summary = trainer.fit()
     summary["device"] = placement.describe()
-    return summary
+    leave_group(group)
+    return trainer.conclude(summary) if group.is_main else summary

@@ -113,11 +113,26 @@ def test_non_finite_fractions_rejected(name, option, value):
 
 @pytest.mark.parametrize("name, option", [
     ("lr", "--lr"), ("clip", "--clip"), ("max_steps", "--max-steps"),
-    ("eval_every", "--eval-every"), ("patience", "--patience"),
-    ("eval_batches", "--eval-batches")])
+    ("eval_every", "--eval-every"), ("patience", "--patience")])
 @pytest.mark.parametrize("value", [NAN, INF, 0, -1])
 def test_positive_settings_reject_nan_inf_and_non_positive(name, option, value):
     bad(f"^{option} must be a positive finite number; got", **{name: value})
+
+
+@pytest.mark.parametrize("value", [NAN, 2.5, -1, True])
+def test_eval_batches_is_a_whole_number_of_batches(value):
+    bad(r"^--eval-batches must be a whole number >= 0 \(0: the whole validation split",
+        eval_batches=value)
+
+
+@pytest.mark.parametrize("value", [0, 1, 10, None])
+def test_eval_batches_zero_or_none_scores_the_whole_split(value):
+    ok(eval_batches=value)
+
+
+def test_trace_test_is_for_classifiers():
+    bad(r"^--trace-test scores a classifier's test set", trace_test=True)
+    ok("classify", trace_test=True)
 
 
 @pytest.mark.parametrize("value", [NAN, INF, -1.0])

@@ -175,8 +175,8 @@ def test_an_interrupted_pretraining_stops_before_the_classifier(tmp_path, monkey
     write_reviews(tmp_path / "reviews.csv")
     real_fit = pipeline._fit
 
-    def interrupted(trainer, placement):
-        summary = real_fit(trainer, placement)
+    def interrupted(trainer, placement, group):
+        summary = real_fit(trainer, placement, group)
         return {**summary, "stopped_by": "interrupted"}  # as after a Ctrl-C
 
     monkeypatch.setattr(pipeline, "_fit", interrupted)

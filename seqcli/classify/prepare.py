@@ -16,6 +16,7 @@ from seqcli.classify.task import ClassifyTask, inverse_frequency_weights
 from seqcli.classify.warm_start import extend_tokenizer, load_encoder
 from seqcli.config import RunConfig
 from seqcli.data.tokenizers import Tokenizer, train_tokenizer
+from seqcli.errors import ConfigError
 from seqcli.locations import Locations
 from seqcli.runs import LoadedRun, load_language_model
 from seqcli.training.task import Prepared
@@ -39,12 +40,19 @@ def prepare_classify(config: RunConfig, locations: Locations, tokenizer: Tokeniz
                 backward = load_language_model(t.init_from_backward, "--init-from-backward")
     train, truncated = encode_labelled(tokenizer, splits.train, labels, config)
     val, _ = encode_labelled(tokenizer, splits.val, labels, config)
+    if t.trace_test and splits.test is None:
+        raise ConfigError("--trace-test scores the run's test set, and this run has none: its "
+                          "corpus has no validation split of its own, or the run selects "
+                          "checkpoints on it (--selection corpus, --validation)")
+    test = None if splits.test is None else encode_labelled(tokenizer, splits.test, labels,
+                                                           config)[0]
     weights = inverse_frequency_weights(train.labels, len(labels)) \
         if t.class_weights == "auto" else None
     # Balanced weights say the classes matter equally: then pick checkpoints by macro-F1.
     task = ClassifyTask(train, val, labels, batch_size=d.batch_size, seed=t.seed,
                         class_weights=weights, word_dropout=t.word_dropout, adversarial=t.adversarial,
-                        monitor="val_macro_f1" if weights is not None else "val_accuracy")
+                        monitor="val_macro_f1" if weights is not None else "val_accuracy",
+                        test=test, trace_test=t.trace_test)
     meta = {"labels": labels, "corpus": d.corpus, "train_texts": len(train),
             "val_texts": len(val), "validation": splits.validation,
             "test_texts": len(splits.test) if splits.test is not None else 0,

@@ -25,15 +25,11 @@ from seqcli.training.metrics import bits, perplexity
 @torch.no_grad()
 def evaluate_stream(model, ids: torch.Tensor, batch_size: int, seq_len: int,
                     placement: Placement, max_batches: int | None = None) -> dict[str, float]:
-    """Mean next-token loss over a whole stream, state carried window to window.
-
-    A stream shorter than one window is read in one shorter window: the state is carried
-    anyway, so the window length only changes how the work is cut, not what is measured.
+    """Mean next-token loss over a whole stream, state carried window to window; with
+    `max_batches`, over its first batches only: a fixed sample of `batch_size` stretches
+    spread evenly over the stream (what training's evaluations score, see lm/task.py).
     """
-    if ids.numel() < 2:
-        raise DataError(f"the text has {ids.numel()} token(s); evaluation needs at least 2")
-    seq_len = min(seq_len, ids.numel() - 1)
-    batches = LMBatches(ids, batch_size, seq_len, "sequential", shift=False)
+    batches = stream_batches(ids, batch_size, seq_len)
     was_training = model.training
     model.eval()
     total, count, state = 0.0, 0, None
@@ -52,6 +48,18 @@ def evaluate_stream(model, ids: torch.Tensor, batch_size: int, seq_len: int,
     loss = total / max(1, count)
     return {"loss": loss, "perplexity": perplexity(loss), "bits_per_token": bits(loss),
             "tokens": count}
+
+
+def stream_batches(ids: torch.Tensor, batch_size: int, seq_len: int) -> LMBatches:
+    """The windows `evaluate_stream` reads: `batch_size` streams, state carried.
+
+    A stream shorter than one window is read in one shorter window: the state is carried
+    anyway, so the window length only changes how the work is cut, not what is measured.
+    """
+    if ids.numel() < 2:
+        raise DataError(f"the text has {ids.numel()} token(s); evaluation needs at least 2")
+    seq_len = min(seq_len, ids.numel() - 1)
+    return LMBatches(ids, batch_size, seq_len, "sequential", shift=False)
 
 
 def evaluate_language_model(run: LoadedRun, corpus: str | None, locations: Locations,

@@ -31,7 +31,7 @@ def prepare_lm(config: RunConfig, locations: Locations, tokenizer: Tokenizer | N
                         f"to evaluate; use a longer text")
     task = LMTask(train_ids, val_ids, batch_size=d.batch_size, seq_len=d.seq_len,
                   partition=d.partition, seed=config.train.seed,
-                  eval_batches=config.train.eval_batches)
+                  eval_batches=config.train.eval_batches or None)  # 0: the whole split
     meta = {"corpus": d.corpus, "corpus_path": str(path), "train_tokens": train_ids.numel(),
             "val_tokens": val_ids.numel()}
     hook = None if source is None else warm_start_hook(source, config.train.init_from, meta,

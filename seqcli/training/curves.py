@@ -13,9 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import time
+
+from seqcli.errors import CheckpointError
 from seqcli.figures import pyplot, save_figure
 
 CURVES_FILE = "curves.png"
+CURVES_SECONDS = 30.0  # the least time between two figures during training
+CURVES_SHARE = 0.02  # the most of a run's time that drawing its figure may take
 VAL_METRICS = ("val_loss", "val_bits", "val_accuracy", "val_macro_f1")
 LABELS = {"val_bits": "bits per token", "val_accuracy": "accuracy", "val_macro_f1": "macro-F1"}
 
@@ -65,6 +70,37 @@ def draw_run(records: list[dict[str, Any]], dest: Path, title: str) -> None:
         axes.grid(alpha=0.3)
     figure.suptitle(title, fontsize="medium")
     save_figure(figure, dest)
+
+
+class RunFigure:
+    """A run's curves.png, redrawn from its metrics.jsonl while it trains: at most every
+    CURVES_SECONDS, or less often when a figure is slow, so that drawing stays under
+    CURVES_SHARE of the time; `force` draws anyway (the end of a run)."""
+
+    def __init__(self, run_dir: Path, title: str):
+        self.run_dir, self.title = run_dir, title
+        self.seconds = 0.0  # the latest figure's cost (matplotlib's import, paid once, apart)
+        self.off = False
+        self._drawn_at = -math.inf
+
+    def draw(self, force: bool = False) -> str | None:
+        """Draw if it is time; a failure turns drawing off and is returned, once, as text
+        (a figure never stops training)."""
+        now = time.monotonic()
+        if self.off or (not force and now - self._drawn_at < max(CURVES_SECONDS,
+                                                                  self.seconds / CURVES_SHARE)):
+            return None
+        self._drawn_at = now
+        try:
+            pyplot()
+            began = time.monotonic()
+            draw_run(read_metrics(self.run_dir / "metrics.jsonl"), self.run_dir / CURVES_FILE,
+                     self.title)
+            self.seconds = time.monotonic() - began
+        except (ImportError, OSError, ValueError, RuntimeError, CheckpointError) as err:
+            self.off = True
+            return f"curves.png not drawn ({type(err).__name__}: {err})"
+        return None
 
 
 def draw_overlay(runs: Sequence[tuple[str, list[dict[str, Any]]]], metric: str,

@@ -22,6 +22,11 @@ class Reporter:
 
     def message(self, text: str) -> None: ...
 
+    def final(self, step: int, metrics: dict[str, Any]) -> None:
+        """The weights kept as best (from `step`), scored once more at the end."""
+        self.message(f"kept weights (step {step}) at the end: " +
+                     "  ".join(f"{k} {_fmt(v)}" for k, v in metrics.items()))
+
     def finish(self) -> None: ...
 
 

@@ -25,7 +25,9 @@ class Progress:
     epoch: int = 0
     batch: int = 0  # batches finished in the current epoch
     items: int = 0  # tokens (or texts) trained on
-    train_seconds: float = 0.0
+    train_seconds: float = 0.0  # inside training steps (throughput)
+    seconds: float = 0.0  # of the run's wall clock, as --max-minutes counts (training/clock.py)
+    reserve: float = 0.0  # seconds its end needs (EndCosts.reserve), agreed by the ranks
     best: float | None = None
     best_step: int = 0
     best_metrics: dict[str, float] = field(default_factory=dict)

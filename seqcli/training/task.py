@@ -31,7 +31,20 @@ class Task(Protocol):
                    placement: Placement) -> tuple[torch.Tensor, Any, int]:
         """Loss (a scalar), the state to carry to the next batch, and the items it covered."""
 
-    def evaluate(self, model: torch.nn.Module, placement: Placement) -> dict[str, float]: ...
+    def evaluate(self, model: torch.nn.Module, placement: Placement) -> dict[str, float]:
+        """The held-out scores that pick the best weights and drive early stopping, during
+        training: cheap enough to run often (a language model scores a fixed sample)."""
+
+    def final_evaluation(self, model: torch.nn.Module, placement: Placement) -> dict[str, float]:
+        """Once, for the weights kept as best: what `evaluate` left out (the whole validation
+        split where it scored a sample; a classifier's test set). {} when nothing is."""
+
+    def final_cost(self) -> float:
+        """`final_evaluation`'s cost in `evaluate`s, so a time budget can keep room for it."""
+
+    def trace(self, model: torch.nn.Module, placement: Placement) -> dict[str, float]:
+        """Scores logged beside each evaluation for benchmarks only (--trace-test), never
+        used to select; {} unless asked for."""
 
     def shard(self, rank: int, world_size: int) -> None:
         """Train on this rank's share of every batch from now on (data-parallel runs)."""

@@ -2,12 +2,14 @@
 then a test set, scored once at the end (issue 13's protocol fix)."""
 
 import json
+import time
 
 import pytest
 
 import seqcli
 from seqcli.classify import splits as splits_module
 from seqcli.classify.splits import load_splits
+from seqcli.classify.task import ClassifyTask
 from seqcli.config import default_config, with_overrides
 from seqcli.data.labelled import read_labelled, stratified_split
 from seqcli.errors import DataError
@@ -66,6 +68,44 @@ def test_the_test_set_is_scored_once_at_the_end(corpus_with_dev, tmp_path):
     assert run.evaluate()["split"] == "validation"
     meta = json.loads((run.path / "config.json").read_text())["meta"]
     assert meta["test_texts"] == 3 and meta["val_texts"] == 20
+
+
+def test_trace_test_logs_the_test_set_at_every_evaluation_off_the_clock(corpus_with_dev,
+                                                                        tmp_path, monkeypatch):
+    """--trace-test (benchmarks): every evaluation's record carries the test scores and the
+    wall time; they never select, and their time is not the run's."""
+    real = ClassifyTask.trace
+
+    def slow_trace(self, model, placement):
+        time.sleep(0.3)
+        return real(self, model, placement)
+
+    monkeypatch.setattr(ClassifyTask, "trace", slow_trace)
+    started = time.perf_counter()
+    run = seqcli.train(task="classify", corpus=str(corpus_with_dev), hidden_size=8,
+                       embedding_size=8, max_steps=4, eval_every=1, subwords=0, ema=0.0,
+                       trace_test=True, runs=tmp_path / "runs")
+    wall = time.perf_counter() - started
+    summary = run.summary
+    lines = (run.path / "metrics.jsonl").read_text().splitlines()
+    val = [r for r in map(json.loads, lines) if r["split"] == "val"]
+    assert [r["step"] for r in val] == [1, 2, 3, 4]
+    for record in val:
+        assert {"test_accuracy", "test_macro_f1", "seconds", "train_seconds"} <= set(record)
+        assert 0.0 <= record["test_accuracy"] <= 1.0
+    best = max(val, key=lambda r: r["val_accuracy"])  # the first best on validation
+    assert summary["best_step"] == best["step"]
+    assert summary["test_accuracy"] == best["test_accuracy"] == \
+        run.evaluate(split="test")["accuracy"]
+    assert summary["seconds"] < wall - 1.0  # four traces of 0.3 s, off the run's clock
+
+
+def test_trace_test_needs_a_test_set(corpus_with_dev, tmp_path):
+    with pytest.raises(seqcli.SeqcliError, match="--trace-test scores the run's test set"):
+        seqcli.train(task="classify", corpus=str(corpus_with_dev), hidden_size=8,
+                     embedding_size=8, max_steps=2, subwords=0, selection="corpus",
+                     trace_test=True, runs=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()
 
 
 def test_selecting_on_the_corpus_split_leaves_no_test_set(corpus_with_dev, tmp_path):

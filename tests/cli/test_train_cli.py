@@ -82,3 +82,11 @@ def test_options_measured_not_to_pay_are_gone(args, runs_dir):
     assert result.exit_code == 2 and args[0] in result.stderr
     assert "slanted" not in help_text() and "--label-smoothing" not in help_text()
 
+
+def test_trace_test_flag_reaches_the_run_and_needs_a_test_set(reviews_csv, runs_dir):
+    result = CliRunner().invoke(app, ["train", "--task", "classify", "--corpus", str(reviews_csv),
+                                      "--hidden", "8", "--max-steps", "1", "--trace-test"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("error: --trace-test scores the run's test set")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "for benchmarks" in help_text()

@@ -73,3 +73,22 @@ def test_evaluate_stream_restores_training_mode():
     echo = Echo().train()
     result = evaluate_stream(echo, torch.tensor([1, 2, 3, 4, 2, 3]), 2, 2, place("cpu"))
     assert echo.training and result["tokens"] == 4
+
+
+def test_a_run_selected_on_a_sample_reports_the_whole_split_as_evaluate_does(tiny_corpus,
+                                                                             tmp_path):
+    """Training's evaluations score the first --eval-batches batches; the summary and
+    `seqcli evaluate` give the whole split's figure for the weights kept as best."""
+    where = Locations(tmp_path / "runs", None, tmp_path / "cache")
+    config = with_overrides(default_config("lm"), {
+        ("data", "corpus"): str(tiny_corpus), ("model", "hidden_size"): 16,
+        ("model", "embedding_size"): 8, ("model", "num_layers"): 1, ("data", "seq_len"): 16,
+        ("data", "batch_size"): 4, ("train", "max_steps"): 6, ("train", "eval_every"): 3,
+        ("train", "eval_batches"): 1})
+    summary = pipeline.train(config, where)
+    run = runs.load_run(summary["run_dir"], device="cpu")
+    whole = evaluate_language_model(run, None, where)
+    assert summary["val_loss"] == whole["loss"]
+    val_ids = streams.split_ids(tiny_corpus, run.config.data, run.tokenizer)[2]
+    sample = evaluate_stream(run.model, val_ids, 4, 16, run.placement, max_batches=1)
+    assert sample["loss"] != whole["loss"] and sample["tokens"] == 4 * 16 < whole["tokens"]

@@ -6,7 +6,7 @@ import struct
 from typer.testing import CliRunner
 
 from seqcli.cli.main import app
-from seqcli.training import trainer as trainer_module
+from seqcli.training import curves
 from seqcli.training.curves import draw_overlay, draw_run, read_metrics, series, terminal_curve
 
 RECORDS = [{"split": "train", "step": s, "loss": 3.0 - 0.1 * s, "lr": 0.001 * s}
@@ -61,7 +61,7 @@ def test_a_failed_drawing_never_stops_training(tiny_corpus, tmp_path, runs_dir, 
     def broken(*args, **kwargs):
         raise OSError("no fonts here")
 
-    monkeypatch.setattr(trainer_module, "draw_run", broken)
+    monkeypatch.setattr(curves, "draw_run", broken)
     result = CliRunner().invoke(app, ["train", "--corpus", str(tiny_corpus), "--hidden", "8",
                                       "--embedding", "8", "--max-steps", "4", "--eval-every",
                                       "2", "--out", str(tmp_path / "run")])
@@ -79,3 +79,26 @@ def test_the_terminal_curve_and_runs_show(tmp_path, tiny_corpus, runs_dir):
                              "--max-steps", "20", "--eval-every", "10", "--out", str(out)])
     shown = CliRunner().invoke(app, ["runs", "show", str(out)], env={"COLUMNS": "120"})
     assert shown.exit_code == 0 and "validation loss" in shown.stdout
+
+
+def test_a_runs_figure_is_redrawn_as_often_as_its_cost_allows(tmp_path, monkeypatch):
+    """At most every CURVES_SECONDS, and a slow figure waits longer: drawing stays under
+    CURVES_SHARE of the run's time. The end of a run forces one."""
+    now, drawn = [1000.0], []
+
+    def draw_run(records, dest, title):
+        drawn.append(now[0])
+        now[0] += 1.0  # a figure that takes a second: 50 s between two of them
+
+    monkeypatch.setattr(curves, "draw_run", draw_run)
+    monkeypatch.setattr(curves.time, "monotonic", lambda: now[0])
+    figure = curves.RunFigure(tmp_path, "a run")
+    assert figure.draw() is None and drawn == [1000.0] and figure.seconds == 1.0
+    for step in (29.0, 30.0, 48.0):  # since the last drawing began
+        now[0] = 1000.0 + step
+        figure.draw()
+    assert drawn == [1000.0]
+    now[0] = 1000.0 + 1.0 / curves.CURVES_SHARE
+    figure.draw()
+    figure.draw(force=True)
+    assert drawn == [1000.0, 1050.0, 1051.0]

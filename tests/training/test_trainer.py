@@ -1,5 +1,6 @@
 import json
 import math
+import time
 
 import pytest
 import torch
@@ -9,7 +10,9 @@ from seqcli.data.ids import ids_tensor
 from seqcli.data.tokenizers import train_tokenizer
 from seqcli.device import place
 from seqcli.errors import TrainingError
+from seqcli.figures import pyplot
 from seqcli.lm.batches import split_text
+from seqcli.lm.evaluate import evaluate_stream
 from seqcli.lm.task import LMTask
 from seqcli.models.builder import build_model
 from seqcli.training import checkpoint as ckpt
@@ -23,14 +26,15 @@ from tests.conftest import tiny_text
 AWD = dict(weight_drop=0.3, locked_dropout=True, embedding_dropout=0.1, input_dropout=0.3)
 
 
-def make(run_dir, partition="sequential", cell="lstm", model=None, **train):
+def make(run_dir, partition="sequential", cell="lstm", model=None, eval_batches=None, **train):
     torch.manual_seed(0)
     text = tiny_text()
     train_text, val_text = split_text(text, 0.1)
     tok = train_tokenizer("char", [train_text])
     task = LMTask(ids_tensor([tok.encode(train_text)], tok.vocab_size),
                   ids_tensor([tok.encode(val_text)], tok.vocab_size),
-                  batch_size=4, seq_len=16, partition=partition, seed=5)
+                  batch_size=4, seq_len=16, partition=partition, seed=5,
+                  eval_batches=eval_batches)
     config = RunConfig()
     config = RunConfig(model=config.model.__class__(cell=cell, num_layers=2, hidden_size=24,
                                                     embedding_size=8, dropout=0.2,
@@ -106,7 +110,7 @@ def test_weight_average_is_what_gets_evaluated_and_kept_as_best(tmp_path):
 
 def test_training_lowers_loss_and_writes_checkpoints(tmp_path):
     trainer = make(tmp_path, max_steps=60)
-    summary = trainer.fit()
+    summary = trainer.conclude(trainer.fit())
     val = records(tmp_path, "val")
     assert val[60]["val_loss"] < val[10]["val_loss"]
     assert summary["val_perplexity"] == pytest.approx(math.exp(summary["val_loss"]))
@@ -155,3 +159,67 @@ def test_schedule_warms_up_then_decays():
     assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
     assert lrs[-1] < 0.15 and all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
     assert learning_rate(TrainConfig(lr=0.5, schedule="constant", warmup_steps=0), 50, 100) == 0.5
+
+
+def test_time_budget_is_the_wall_time_of_the_whole_run(tmp_path):
+    """--max-minutes once counted the seconds inside training steps only: evaluations,
+    checkpoints and curves came on top (421 s for a 5-minute run). Now training stops early
+    enough that everything, the final scoring included, ends inside the budget."""
+    torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))])  # one-off imports of seconds each
+    pyplot()
+    started = time.perf_counter()
+    trainer = make(tmp_path, max_steps=None, max_minutes=0.05, eval_every=5, warmup_steps=0,
+                   eval_batches=1)
+    score = trainer.task.evaluate
+    trainer.task.evaluate = lambda model, placement: (time.sleep(0.05), score(model, placement))[1]
+    summary = trainer.conclude(trainer.fit())
+    wall = time.perf_counter() - started
+    assert summary["stopped_by"] == "time_limit"
+    assert 2.0 < summary["seconds"] <= 3.0 + 0.5 and wall <= 3.0 + 1.0
+    assert summary["train_seconds"] < summary["seconds"] - 0.05 * (summary["steps"] // 5)
+    val = records(tmp_path, "val")
+    seconds = [r["seconds"] for r in val.values()]
+    assert seconds == sorted(seconds) and all(r["train_seconds"] < r["seconds"] for r in val.values())
+    last_lr = records(tmp_path, "train")[max(records(tmp_path, "train"))]["lr"]
+    assert last_lr < 0.15 * 1e-2  # the cosine ended with the budget (floor: a tenth of the peak)
+
+
+def test_a_resumed_run_goes_on_with_the_same_clock(tmp_path):
+    """The budget is the run's, not the invocation's: a run stopped after a minute and resumed
+    under a budget of a minute and a half trains about half a minute more."""
+    part = make(tmp_path, max_steps=None, max_minutes=10, eval_every=5)
+    part.reporter = StopAt(10)
+    part.reporter.trainer = part
+    stopped = part.fit()
+    assert stopped["stopped_by"] == "interrupted"
+    payload = ckpt.load_checkpoint(tmp_path / ckpt.LAST_FILE)
+    assert 0 < payload[ckpt.KEY_PROGRESS]["seconds"] <= stopped["seconds"]
+    payload[ckpt.KEY_PROGRESS]["seconds"] = 60.0  # as if that part had taken a minute
+    budget = 61.5 / 60
+    resumed = make(tmp_path, max_steps=None, max_minutes=budget, eval_every=5)
+    resumed.restore(payload)
+    assert resumed.clock.read() >= 60.0
+    final = resumed.conclude(resumed.fit())
+    assert final["stopped_by"] == "time_limit" and final["steps"] > 10
+    assert 60.0 < final["seconds"] <= 61.5 + 0.5 and final["elapsed_seconds"] < 1.5 + 0.5
+    del payload[ckpt.KEY_PROGRESS]["seconds"]  # a checkpoint written before the wall clock
+    older = make(tmp_path / "old", max_steps=None)
+    older.restore(payload)
+    assert older.progress.seconds == payload[ckpt.KEY_PROGRESS]["train_seconds"]
+
+
+def test_evaluations_score_a_fixed_sample_and_the_kept_weights_the_whole_split(tmp_path):
+    trainer = make(tmp_path, max_steps=30, eval_every=10, eval_batches=1)
+    assert trainer.task.final_cost() == 6.0  # the split holds 6 batches of 4 x 16
+    summary = trainer.conclude(trainer.fit())
+    kept = make(tmp_path / "kept").model
+    kept.load_state_dict(ckpt.load_checkpoint(tmp_path / ckpt.BEST_FILE)[ckpt.KEY_MODEL])
+    cpu = place("cpu", "fp32")
+    sample = evaluate_stream(kept, trainer.task.val_ids, 4, 16, cpu, max_batches=1)
+    whole = evaluate_stream(kept, trainer.task.val_ids, 4, 16, cpu)
+    best = summary["best_step"]
+    assert records(tmp_path, "val")[best]["val_loss"] == sample["loss"]  # what selected it
+    assert summary["val_loss"] == whole["loss"] != sample["loss"]  # what the summary says
+    final = records(tmp_path, "final")
+    assert list(final) == [best] and final[best]["val_loss"] == whole["loss"]
+    assert final[best]["seconds"] == summary["seconds"]
