@@ -31,6 +31,7 @@ except ImportError:  # pragma: no cover
 
 from seqcli.cli import (bench, classify, corpus, evaluate, experiment, explain, export,  # noqa: E402
                         generate, inspect, runs, serve, train)
+from seqcli.cli import failures  # noqa: E402
 from seqcli.cli.common import err_console, state  # noqa: E402
 from seqcli.errors import SeqcliError  # noqa: E402
 from seqcli.version import __version__  # noqa: E402
@@ -71,8 +72,11 @@ class OneLineErrors(TyperGroup):
         except RuntimeError as err:  # torch.distributed's DistError is one
             if state.debug or not _lost_a_peer(err):
                 raise
-            sys.stderr.flush()  # a peer rank died: the launcher names it; this rank leaves
-            os._exit(1)  # quietly, skipping the C++ teardown that gloo can abort in
+            # Most often a peer rank died, and the launcher names it; should this rank be
+            # where it began, its report says so (seqcli/cli/failures.py).
+            failures.record(_first_line(err), 1, lost_peer=True)
+            sys.stderr.flush()  # this rank leaves quietly, skipping the C++ teardown that
+            os._exit(1)  # gloo can abort in
         except (SeqcliError, OSError, MemoryError) as err:
             if state.debug:
                 raise
@@ -83,12 +87,15 @@ class OneLineErrors(TyperGroup):
 
 def _fail(message: str, code: int, markup_safe: bool = True,
           every_rank: bool = True) -> NoReturn:
-    """One line on stderr. In a data-parallel run seqcli's own errors are reported by rank 0
-    alone (every rank meets the same bad data or option); anything else names its rank."""
-    rank = int(os.environ.get("RANK", "0") or 0) if os.environ.get("WORLD_SIZE", "1") != "1" \
-        else None
-    if rank and not every_rank:
-        sys.exit(code)
+    """One line on stderr. A rank of a data-parallel run leaves it for the launcher, which
+    tells it (`--nproc`: the workers print nothing); under torchrun seqcli's own errors are
+    printed by rank 0 alone (every rank meets the same bad data or option) and anything else
+    names its rank."""
+    rank = failures.worker_rank(os.environ)
+    if rank is not None:
+        failures.record(message.replace("\n", " "), code)
+        if failures.launched(os.environ) or (rank and not every_rank):
+            sys.exit(code)
     text = escape(message.replace("\n", " ")) if markup_safe else message.replace("\n", " ")
     where = f"rank {rank}: " if rank else ""
     err_console.print(f"[bold red]error:[/] {where}{text}", highlight=False, soft_wrap=True)
@@ -102,6 +109,11 @@ def _lost_a_peer(err: Exception) -> bool:
     from torch.distributed import DistError  # loaded already: this process runs a rank
 
     return isinstance(err, DistError) or any(word in str(err) for word in ("gloo", "NCCL"))
+
+
+def _first_line(err: Exception) -> str:
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0][:300]}" if lines else type(err).__name__
 
 
 def _unexpected(err: Exception) -> str:

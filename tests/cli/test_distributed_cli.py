@@ -1,8 +1,8 @@
 """Data-parallel training through the real CLI: two tiny CPU ranks on gloo.
 
 `seqcli train --nproc 2` (torch's elastic launcher) and `torchrun -m seqcli train`; one step of
-two ranks equals one process with the same global batch; resume; Ctrl-C, SIGTERM and a killed
-rank.
+two ranks equals one process with the same global batch; resume; Ctrl-C, SIGTERM, a killed
+rank and a rank that fails on its own.
 """
 
 import json
@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 import torch
+
+import seqcli as seqcli_api
+from seqcli.training.checkpoint import load_checkpoint
 
 from tests.conftest import tiny_text, write_reviews
 
@@ -170,6 +173,44 @@ def test_a_killed_rank_stops_the_others_with_one_line(files, tmp_path):
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "worker rank" in lines[0] and "SIGKILL" in lines[0], stderr
     assert torch.load(out / "last.pt", weights_only=True)["progress"]["step"] >= 5
+
+
+# Imported by every Python process started with this folder on PYTHONPATH: the worker of
+# rank 1 (and only it) fails at its sixth step, after the checkpoint of step 5.
+FAIL_ON_RANK_1 = """
+import os
+if os.environ.get("RANK") == "1" and os.environ.get("WORLD_SIZE") == "2":
+    from seqcli.errors import DataError
+    from seqcli.training import trainer
+    real = trainer.Trainer.train_step
+    def train_step(self, batch):
+        if self.progress.step == 5:
+            raise {error}
+        return real(self, batch)
+    trainer.Trainer.train_step = train_step
+"""
+
+
+@pytest.mark.parametrize("error,cause", [
+    ("DataError('shard 7 is unreadable')", "rank 1: shard 7 is unreadable"),
+    # an error that names gloo used to end its rank without a word (taken for a lost peer)
+    ("RuntimeError('[gloo] simulated transport failure')",
+     "rank 1: RuntimeError: [gloo] simulated transport failure"),
+])
+def test_a_failure_on_one_rank_is_one_line_naming_it_and_the_checkpoint_loads(files, tmp_path,
+                                                                           error, cause):
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(FAIL_ON_RANK_1.format(error=error))
+    out = tmp_path / "run"
+    result = seqcli("--corpus", files / "text.txt", *LM, *STEADY, "--max-steps", 50,
+                    "--out", out, nproc=2,
+                    env={"PYTHONPATH": os.pathsep.join([str(hook), os.environ.get("PYTHONPATH", "")])})
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {cause}"), result.stderr
+    assert load_checkpoint(out / "last.pt")["progress"]["step"] == 5  # resumable from there
+    assert seqcli_api.load(out).task == "lm"  # and best.pt serves
 
 
 @pytest.mark.parametrize("args,message", [

@@ -5,11 +5,13 @@ Real multi-process launches through the CLI are in tests/cli/test_distributed_cl
 """
 
 import signal
+from pathlib import Path
+from unittest import mock
 
 import pytest
 from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, ProcessFailure
 
-from seqcli.cli import launch
+from seqcli.cli import failures, launch
 from seqcli.cli.launch import _failed, check_shareable, worker_argv, worker_spec
 from seqcli.config import default_config, with_overrides
 from seqcli.errors import SeqcliError, UsageError
@@ -97,12 +99,21 @@ def test_check_shareable_accepts_any_classifier_batch(batch, nproc):
 
 
 # ----- _failed ----------------------------------------------------------------------------
-def child_failed(codes: dict[int, int]) -> ChildFailedError:
-    """What the elastic launcher raises when workers exit with these codes."""
-    failures = {rank: ProcessFailure(local_rank=rank, pid=1000 + rank, exitcode=code,
-                                     error_file="/nonexistent")
-                for rank, code in codes.items()}
-    return ChildFailedError("seqcli", failures)
+def child_failed(codes: dict[int, int], reports: dict | None = None,
+                 folder: Path | None = None) -> ChildFailedError:
+    """What the elastic launcher raises when workers exit with these codes, each rank in
+    `reports` having left (message, exit code, lost_peer, seconds later) in its error file."""
+    files = {}
+    for rank, (message, code, lost_peer, later) in (reports or {}).items():
+        files[rank] = folder / f"error-{rank}.json"
+        environ = {"TORCHELASTIC_ERROR_FILE": str(files[rank]), "WORLD_SIZE": "4",
+                   "RANK": str(rank)}
+        with mock.patch("time.time", return_value=1000.0 + later):
+            failures.record(message, code, lost_peer=lost_peer, environ=environ)
+    found = {rank: ProcessFailure(local_rank=rank, pid=1000 + rank, exitcode=code,
+                                  error_file=str(files.get(rank, "/nonexistent")))
+             for rank, code in codes.items()}
+    return ChildFailedError("seqcli", found)
 
 
 @pytest.mark.parametrize("codes,expected", [
@@ -115,20 +126,46 @@ def child_failed(codes: dict[int, int]) -> ChildFailedError:
     ({1: 143}, 143),
 ])
 def test_failed_returns_the_code_of_ranks_that_were_all_stopped(codes, expected):
-    assert _failed(child_failed(codes)) == expected
+    assert _failed(child_failed(codes), 4) == expected
 
 
-@pytest.mark.parametrize("codes,expected", [
-    ({0: 1}, 1),
-    ({0: 2}, 2),
-    ({0: 1, 1: 1}, 1),
-    ({0: 2, 1: 2, 2: 2}, 2),
-    ({0: 1, 1: -signal.SIGTERM}, 1),
-    ({0: 2, 1: 143}, 2),
+@pytest.mark.parametrize("kind,code", [(SeqcliError, 1), (UsageError, 2)])
+def test_an_error_every_rank_met_is_told_once_without_a_rank(tmp_path, kind, code):
+    reports = {r: ("the corpus is empty", code, False, r * 0.01) for r in range(2)}
+    with pytest.raises(SeqcliError) as info:
+        _failed(child_failed({0: code, 1: code}, reports, tmp_path), 2)
+    assert str(info.value) == "the corpus is empty"
+    assert type(info.value) is kind and info.value.exit_code == code
+
+
+@pytest.mark.parametrize("codes,reports", [
+    ({0: 1, 1: 1}, {1: ("the disk is full", 1, False, 0.0), 0: ("gloo: closed", 1, True, 0.5)}),
+    ({0: -signal.SIGTERM, 1: 2}, {1: ("the disk is full", 2, False, 0.0)}),
+    ({0: 1, 1: 1}, {1: ("the disk is full", 1, False, 0.7), 0: ("gloo: closed", 1, True, 0.1)}),
+    ({0: 1, 1: 1, 2: 1}, {2: ("the disk is full", 1, False, 0.2),
+                          1: ("a bug", 1, False, 0.9), 0: ("gloo: closed", 1, True, 0.3)}),
 ])
-def test_failed_returns_rank_0s_reported_error_quietly(codes, expected, capsys):
-    assert _failed(child_failed(codes)) == expected
-    assert capsys.readouterr() == ("", "")
+def test_a_ranks_own_error_is_named_before_the_peers_it_took_down(tmp_path, codes, reports):
+    rank = next(r for r, (_, _, lost, _) in sorted(reports.items(), key=lambda kv: kv[1][3])
+                if not lost)
+    with pytest.raises(SeqcliError) as info:
+        _failed(child_failed(codes, reports, tmp_path), 4)
+    assert str(info.value) == f"rank {rank}: {reports[rank][0]} (the other ranks were stopped)"
+    assert info.value.exit_code == reports[rank][1]
+
+
+def test_a_failed_collective_alone_is_named_where_it_began(tmp_path):
+    reports = {0: ("RuntimeError: [gloo] connection closed", 1, True, 0.4),
+               1: ("RuntimeError: NCCL error: unhandled system error", 1, True, 0.1)}
+    with pytest.raises(SeqcliError) as info:
+        _failed(child_failed({0: 1, 1: 1}, reports, tmp_path), 2)
+    assert str(info.value).startswith("rank 1: RuntimeError: NCCL error: unhandled")
+
+
+def test_a_rank_that_left_without_a_report_is_named_by_its_exit_code(capsys):
+    for codes in ({0: 1}, {0: 2, 1: 143}, {0: 1, 1: -signal.SIGTERM}):
+        with pytest.raises(SeqcliError, match=r"^worker rank 0 exited with [12];"):
+            _failed(child_failed(codes), 4)
 
 
 @pytest.mark.parametrize("codes,rank", [
@@ -139,7 +176,7 @@ def test_failed_returns_rank_0s_reported_error_quietly(codes, expected, capsys):
 ])
 def test_failed_names_a_rank_killed_by_a_signal(codes, rank):
     with pytest.raises(SeqcliError) as info:
-        _failed(child_failed(codes))
+        _failed(child_failed(codes), 4)
     message = str(info.value)
     assert message.startswith(f"worker rank {rank} was killed by signal SIGKILL;")
     assert "last good checkpoint is kept" in message and "\n" not in message
@@ -148,15 +185,15 @@ def test_failed_names_a_rank_killed_by_a_signal(codes, rank):
 
 def test_failed_names_a_rank_that_exited_with_an_unexpected_code():
     with pytest.raises(SeqcliError, match=r"^worker rank 1 exited with 3;"):
-        _failed(child_failed({0: 143, 1: 3}))
+        _failed(child_failed({0: 143, 1: 3}), 4)
     with pytest.raises(SeqcliError, match=r"^worker rank 1 exited with 1;"):
-        _failed(child_failed({0: -signal.SIGTERM, 1: 1}))  # rank 0 did not report it
+        _failed(child_failed({0: -signal.SIGTERM, 1: 1}), 4)  # rank 0 did not report it
 
 
 @pytest.mark.parametrize("number", [99, 200])
 def test_failed_with_an_unknown_signal_number_still_names_the_rank(number):
     with pytest.raises(SeqcliError) as info:
-        _failed(child_failed({0: 143, 1: -number}))
+        _failed(child_failed({0: 143, 1: -number}), 4)
     assert str(info.value).startswith(f"worker rank 1 was killed by signal {number};")
 
 
@@ -174,4 +211,10 @@ def test_a_killed_rank_is_named_even_when_rank_0_left_quietly_with_1():
     # Rank 1 is SIGKILLed; rank 0's next collective fails and it leaves with exit 1 without a
     # message; the elastic agent then reports both failures.
     with pytest.raises(SeqcliError, match="worker rank 1 was killed by signal SIGKILL"):
-        _failed(child_failed({0: 1, 1: -signal.SIGKILL}))
+        _failed(child_failed({0: 1, 1: -signal.SIGKILL}), 4)
+
+
+def test_a_killed_rank_is_named_before_the_collective_that_failed_with_it(tmp_path):
+    reports = {0: ("RuntimeError: [gloo] connection closed by peer", 1, True, 0.0)}
+    with pytest.raises(SeqcliError, match="^worker rank 1 was killed by signal SIGKILL"):
+        _failed(child_failed({0: 1, 1: -signal.SIGKILL}, reports, tmp_path), 2)
