@@ -232,11 +232,13 @@ class Trainer:
     def _agreed_stop(self, stop: StopFlag) -> str | None:
         """Ctrl-C / SIGTERM on any rank stops all of them before this step; so does the time
         budget, read from a clock the ranks agree on (the mean of theirs, in one collective
-        with the stop flags), which also sets every rank's learning rate alike."""
+        with the stop flags), which also sets every rank's learning rate alike. The reserve
+        for the run's end is rank 0's: it alone draws the curves and concludes."""
         p, ranks = self.progress, self.group.world_size
         interrupted, seconds, reserve = self.group.agree(
-            [float(stop.requested), self.clock.read(), self.costs.reserve()])
-        p.seconds, p.reserve = seconds / ranks, reserve / ranks
+            [float(stop.requested), self.clock.read(),
+             self.costs.reserve() if self.group.is_main else 0.0])
+        p.seconds, p.reserve = seconds / ranks, reserve
         if interrupted:
             self.stop.requested = True  # so that every rank reports (and exits) as interrupted
             return "interrupted"
