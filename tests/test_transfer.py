@@ -194,11 +194,11 @@ def _failing_fit(after_checkpoint):
     before its first checkpoint or after one; the classifier's training is left alone."""
     real_fit = pipeline._fit
 
-    def fit(trainer, placement):
+    def fit(trainer, placement, group):
         if trainer.task.name != "lm":
-            return real_fit(trainer, placement)
+            return real_fit(trainer, placement, group)
         if after_checkpoint:
-            real_fit(trainer, placement)
+            real_fit(trainer, placement, group)
         raise TrainingError("the loss became nan at step 3; training stopped")
 
     return fit
