@@ -19,7 +19,7 @@ models, and this is their one home.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -169,20 +169,28 @@ def rows(ids: Tensor, batch: int) -> Tensor:
 
 
 def plain_reference(train: Tensor, val: Tensor, vocab_size: int, *, seconds: float,
-                    batch: int = 32, seq_len: int = 128, seed: int = 1234) -> dict[str, Any]:
+                    batch: int = 32, seq_len: int = 128, seed: int = 1234,
+                    eval_at: Sequence[float] = ()) -> dict[str, Any]:
     """The plain PyTorch loop a `seqcli train` default must beat, trained for `seconds`.
 
     A 2x256 LSTM over a 256-wide embedding, dropout 0.2 between the layers and on the output,
     AdamW 3e-3 at a constant rate, global-norm clipping at 1, `batch` rows read sequentially
     in windows of `seq_len` with the state carried, fp32; evaluated once at the end on `val`.
-    Returns the steps taken and the held-out loss in nats per token.
+    Returns the steps taken and the held-out loss in nats per token; with `eval_at` (seconds
+    of training) also ``curve``, [seconds, held-out loss] at each of those moments, for an
+    anytime curve (benchmarks/anytime.py). The time those evaluations take is not counted.
     """
     torch.manual_seed(seed)
     model = ConciseLM("lstm", vocab_size, 256, 2, embedding_size=256, dropout=0.2)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
     train, val = rows(train, batch), rows(val, batch)
-    start, steps, state, pos = time.perf_counter(), 0, None, 0
-    while time.perf_counter() - start < seconds:
+    marks, curve = sorted(m for m in eval_at if m < seconds), []
+    trained, steps, state, pos = 0.0, 0, None, 0
+    while trained < seconds:
+        if marks and trained >= marks[0]:
+            curve.append([marks.pop(0), held_out_loss(model, val, seq_len)])
+            model.train()
+        tick = time.perf_counter()
         if pos + seq_len + 1 > train.shape[1]:
             pos, state = 0, None
         x, y = train[:, pos:pos + seq_len], train[:, pos + 1:pos + seq_len + 1]
@@ -194,7 +202,9 @@ def plain_reference(train: Tensor, val: Tensor, vocab_size: int, *, seconds: flo
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         steps += 1
-    return {"steps": steps, "val_loss": held_out_loss(model, val, seq_len)}
+        trained += time.perf_counter() - tick
+    final = held_out_loss(model, val, seq_len)
+    return {"steps": steps, "val_loss": final, "curve": [*curve, [seconds, final]]}
 
 
 @torch.no_grad()
