@@ -132,14 +132,35 @@ def html_text(text: str, spans: list[tuple[int, int]], values: list[float], scal
     return f'<div class="{kind}" lang="{language_hint(text)}">{"".join(out)}</div>'
 
 
-STYLE = """:root{color-scheme:light dark}
-body{font-family:system-ui,sans-serif;margin:2em;max-width:70em;background:#fff;color:#000}
+def palette(steps: int = 100) -> dict:
+    """The scale as data, for a page that colours tokens in the browser (`seqcli serve`'s live
+    page): the two colours, the two backgrounds, and the ink `html_text` picks ("b" black, "w"
+    white) for each opacity k / steps of each colour over each background, so that page draws
+    exactly what `seqcli inspect` and `seqcli explain` draw."""
+    def inks(colour: RGB, over: RGB) -> str:
+        return "".join(ink(blend(colour, k / steps, over))[0] for k in range(steps + 1))
+    return {"negative": NEGATIVE, "positive": POSITIVE, "light": LIGHT, "dark": DARK,
+            "steps": steps,
+            "ink": {scheme: {"negative": inks(NEGATIVE, over), "positive": inks(POSITIVE, over)}
+                    for scheme, over in (("light", LIGHT), ("dark", DARK))}}
+
+
+def _rgb(colour: RGB) -> str:
+    return f"rgb({colour[0]},{colour[1]},{colour[2]})"
+
+
+# A token's ink (`html_text`'s classes l<ink on light> d<ink on dark>), and the two backgrounds
+# the ink was chosen against: every page that shows coloured tokens includes this.
+SCHEME_STYLE = f""":root{{color-scheme:light dark}}
+body{{background:{_rgb(LIGHT)};color:#000}} .lb{{color:#000}} .lw{{color:#fff}}
+@media (prefers-color-scheme:dark){{body{{background:{_rgb(DARK)};color:#fff}}
+.db{{color:#000}} .dw{{color:#fff}}}}"""
+
+STYLE = SCHEME_STYLE + """
+body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}
 .text{font-size:17px;line-height:1.9;white-space:pre-wrap;overflow-wrap:anywhere;margin:1em 0}
 .mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:15px}
-.text span{padding:2px 0;border-radius:2px} .note{opacity:.75}
-.lb{color:#000} .lw{color:#fff}
-@media (prefers-color-scheme:dark){body{background:rgb(24,24,27);color:#fff}
-.db{color:#000} .dw{color:#fff}}"""
+.text span{padding:2px 0;border-radius:2px} .note{opacity:.75}"""
 
 
 def html_page(title: str, body: str) -> str:

@@ -7,7 +7,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from seqcli.token_view import (DARK, LIGHT, NEGATIVE, POSITIVE, Scale, aligned, blend,
-                               html_page, html_text, ink, pieces, terminal_text)
+                               html_page, html_text, ink, palette, pieces, terminal_text)
 
 
 def test_diverging_and_sequential_scales_share_one_palette():
@@ -59,3 +59,19 @@ def test_the_page_is_self_contained_escaped_and_reads_in_both_schemes():
     assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
     assert "prefers-color-scheme:dark" in page and "color-scheme" in page
     assert "run &lt;1&gt; &amp; 2" in page and not re.search(r"(src|href)=", page)
+
+
+def test_the_palette_a_page_colours_with_is_this_scale():
+    """seqcli serve's page colours tokens in the browser from `palette()`: the same colours,
+    backgrounds and, at each opacity, the ink `html_text` gives a token of that value."""
+    shades = palette(steps=100)
+    assert (shades["positive"], shades["negative"]) == (POSITIVE, NEGATIVE)
+    assert (shades["light"], shades["dark"]) == (LIGHT, DARK)
+    values = [1.0, -0.1, 0.5, -0.9, 0.02]
+    block = html_text("abcde", [(k, k + 1) for k in range(5)], values, Scale(), [""] * 5)
+    drawn = re.findall(r'class="l(.) d(.)"', block)
+    for value, (light, dark) in zip(values, drawn):
+        sign, step = ("positive" if value >= 0 else "negative"), round(abs(value) * 100)
+        assert (shades["ink"]["light"][sign][step], shades["ink"]["dark"][sign][step]) \
+            == (light, dark)
+    assert {ink for pair in drawn for ink in pair} == {"b", "w"}  # both inks are exercised
