@@ -8,6 +8,8 @@ answer by route and status for /metrics.
 
 `KeyCheck` (inside CORS, so a browser can read its refusals): with --api-key, every route
 but /health needs ``Authorization: Bearer KEY`` (401 otherwise; compared in constant time).
+
+Both read a request's path inside the app: mounted at /seqcli, /seqcli/health is /health.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ def host_name(header: str) -> str:
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
+def route_path(scope) -> str:
+    """The path inside this app (a mounted app's requests carry the mount in root_path)."""
+    path, root = scope.get("path", ""), scope.get("root_path", "")
+    return (path[len(root):] or "/") if root and path.startswith(root) else path
+
+
 async def send_error(send, error: ApiError, headers: list | None = None) -> None:
     body = json.dumps(error.to_dict()).encode()
     await send({"type": "http.response.start", "status": error.status,
@@ -58,7 +66,7 @@ class Guard:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        path = scope.get("path", "")
+        path = route_path(scope)
         route = path if path in self.routes else "other"
         status = {"code": 500}
 
@@ -96,7 +104,7 @@ class KeyCheck:
         self.app, self.expected = app, f"Bearer {api_key}".encode()
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and scope.get("path") not in OPEN_ROUTES \
+        if scope["type"] == "http" and route_path(scope) not in OPEN_ROUTES \
                 and scope.get("method") != "OPTIONS":
             given = dict(scope.get("headers") or []).get(b"authorization", b"")
             if not hmac.compare_digest(given, self.expected):

@@ -4,6 +4,8 @@ and the one-line warning for a server exposed without a key."""
 from __future__ import annotations
 
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from seqcli.server.launch import exposure_warning
 from seqcli.server.security import host_name, is_loopback
@@ -33,6 +35,22 @@ def test_the_key_guards_every_route_but_health(keyed):
                          headers={"Authorization": f"Bearer {KEY}"})
         assert status == 200, path
     assert call(keyed.base, "GET", "/health")[0] == 200
+
+
+def test_a_mounted_app_checks_its_own_paths(served_runs):
+    """Mounted at /seqcli, /seqcli/health is /health: open under a key (the check read the
+    full path, so a mounted /health needed the key, and a load balancer got 401)."""
+    def outer(api):
+        return Starlette(routes=[Mount("/seqcli", app=api)],
+                         lifespan=api.router.lifespan_context)
+    live = LiveServer([served_runs["lm"]], api_key=KEY, outer=outer, prefix="/seqcli")
+    try:
+        assert call(live.base, "GET", "/health")[0] == 200
+        assert call(live.base, "GET", "/info")[0] == 401
+        assert call(live.base, "GET", "/info", headers={"Authorization": f"Bearer {KEY}"})[0] \
+            == 200
+    finally:
+        live.close()
 
 
 def test_loopback_server_refuses_other_host_names(server, keyed):
