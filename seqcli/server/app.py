@@ -26,12 +26,13 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from seqcli.errors import UsageError
-from seqcli.server import routes_completions, routes_info, routes_tasks
+from seqcli.server import page, routes_completions, routes_info, routes_tasks
 from seqcli.server.limits import ServeLimits, check_limits
 from seqcli.server.security import Guard, KeyCheck, is_loopback
 from seqcli.server.state import ServerState
 
 ROUTES = [
+    Route("/", page.page, methods=["GET"]),
     Route("/health", routes_info.health, methods=["GET"]),
     Route("/info", routes_info.info, methods=["GET"]),
     Route("/metrics", routes_info.metrics, methods=["GET"]),
@@ -51,8 +52,9 @@ def create_app(models: Sequence[str | Path], *, host: str = "127.0.0.1",
     """An app serving these run directories (chosen here, once: no request names a path).
 
     `host` is where it is bound: on loopback, only requests addressed to a loopback name are
-    answered. `api_key` protects every route but /health; `cors_origins` (none by default)
-    may call it from a browser page of theirs.
+    answered. `api_key` protects every route but /health and the page (`GET /`,
+    seqcli/server/page.py); `cors_origins` (none by default) may call it from a browser page
+    of theirs.
     """
     if not models:
         raise UsageError("serve needs at least one model: --model DIR (a run directory)")

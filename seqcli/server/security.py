@@ -7,7 +7,8 @@ refuses a declared body over --max-body-bytes (413) before it is read, and count
 answer by route and status for /metrics.
 
 `KeyCheck` (inside CORS, so a browser can read its refusals): with --api-key, every route
-but /health needs ``Authorization: Bearer KEY`` (401 otherwise; compared in constant time).
+but /health and the page (/, which holds no secret and asks for the key its calls send) needs
+``Authorization: Bearer KEY`` (401 otherwise; compared in constant time).
 
 Both read a request's path inside the app: mounted at /seqcli, /seqcli/health is /health.
 """
@@ -21,7 +22,7 @@ import json
 from seqcli.server.errors import ApiError
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
-OPEN_ROUTES = {"/health"}
+OPEN_ROUTES = {"/health", "/"}
 
 
 def is_loopback(host: str) -> bool:

@@ -21,7 +21,7 @@ def keyed(served_runs):
     live.close()
 
 
-def test_the_key_guards_every_route_but_health(keyed):
+def test_the_key_guards_every_route_but_health_and_the_page(keyed):
     for method, path, body in [("GET", "/info", None), ("GET", "/metrics", None),
                                ("GET", "/v1/models", None),
                                ("POST", "/v1/completions", {"prompt": "a", "max_tokens": 3}),
@@ -35,6 +35,7 @@ def test_the_key_guards_every_route_but_health(keyed):
                          headers={"Authorization": f"Bearer {KEY}"})
         assert status == 200, path
     assert call(keyed.base, "GET", "/health")[0] == 200
+    assert call(keyed.base, "GET", "/")[0] == 200  # it holds no secret; its calls need the key
 
 
 def test_a_mounted_app_checks_its_own_paths(served_runs):
@@ -46,6 +47,7 @@ def test_a_mounted_app_checks_its_own_paths(served_runs):
     live = LiveServer([served_runs["lm"]], api_key=KEY, outer=outer, prefix="/seqcli")
     try:
         assert call(live.base, "GET", "/health")[0] == 200
+        assert call(live.base, "GET", "/")[0] == 200
         assert call(live.base, "GET", "/info")[0] == 401
         assert call(live.base, "GET", "/info", headers={"Authorization": f"Bearer {KEY}"})[0] \
             == 200
