@@ -115,10 +115,15 @@ class TrainConfig:
 PREDICT_BATCH_SIZE = 256  # texts per forward pass when classifying (seqcli classify)
 
 
+DEFAULT_TEMPERATURE = 0.8
+
+
 @dataclass(frozen=True)
 class SampleConfig:
     length: int = 200
-    temperature: float = 0.8
+    # None: not given, so DEFAULT_TEMPERATURE when sampling; beam search refuses any given
+    # value (it scores with the model's own probabilities), so it must know one was given.
+    temperature: float | None = None
     top_k: int | None = None
     top_p: float | None = None
     greedy: bool = False
@@ -127,6 +132,11 @@ class SampleConfig:
     beam: int | None = None  # beam width: the most likely continuations instead of samples
     stop: tuple[str, ...] = ()  # a sample ends where its new text first contains one of these
     keep_stop: bool = False  # end the text with the stop string instead of cutting it off
+
+    @property
+    def sampling_temperature(self) -> float:
+        """The temperature sampling uses: the one given, else the default."""
+        return DEFAULT_TEMPERATURE if self.temperature is None else self.temperature
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,8 @@ def test_generate_checks_its_options_and_batches_samples(tiny_corpus, tmp_path):
     for bad, message in (({"temperature": 0}, "--temperature"), ({"top_p": 2.0}, "--top-p"),
                          ({"length": 0}, "--length"), ({"num_samples": 0}, "--num-samples"),
                          ({"beam": 2, "top_k": 2}, "--beam"), ({"stop": ""}, "--stop"),
-                         ({"beam": 1, "num_samples": 2}, "at most --beam")):
+                         ({"beam": 1, "num_samples": 2}, "at most --beam"),
+                         ({"beam": 2, "temperature": 0.8}, "drop --temperature")):
         with pytest.raises(UsageError, match=message):
             run.generate("the", **bad)
     with pytest.raises(UsageError, match="needs a classifier run"):

@@ -10,7 +10,7 @@ import typer
 
 from seqcli.cli.choices import Device, Format, Precision, format_option
 from seqcli.cli.common import err_console, locations, print_json
-from seqcli.config import SampleConfig
+from seqcli.config import DEFAULT_TEMPERATURE, SampleConfig
 from seqcli.errors import UsageError
 
 DEFAULTS = SampleConfig()
@@ -20,7 +20,7 @@ def generate(
     model: Annotated[Optional[Path], typer.Option("--model", help="Run directory (default: the newest language-model run).")] = None,
     prime: Annotated[str, typer.Option("--prime", help="Text to continue; fed through the network once.")] = "",
     length: Annotated[int, typer.Option("--length", help="Tokens to generate.")] = DEFAULTS.length,
-    temperature: Annotated[Optional[float], typer.Option("--temperature", help=f"Sampling temperature (> 0). [default: {DEFAULTS.temperature:g}]", show_default=False)] = None,
+    temperature: Annotated[Optional[float], typer.Option("--temperature", help=f"Sampling temperature (> 0). [default: {DEFAULT_TEMPERATURE:g}]", show_default=False)] = None,
     top_k: Annotated[Optional[int], typer.Option("--top-k", help="Sample among the k most likely tokens.")] = DEFAULTS.top_k,
     top_p: Annotated[Optional[float], typer.Option("--top-p", help="Sample from the smallest set with probability >= p.")] = DEFAULTS.top_p,
     greedy: Annotated[bool, typer.Option("--greedy", help="Always take the most likely token.")] = DEFAULTS.greedy,
@@ -34,9 +34,8 @@ def generate(
     format: Annotated[Format, format_option(Format, "text (streamed), or json: one document on stdout (the samples, and per sample the stop string that ended it, the new tokens and, for beams, the score).")] = Format.text,
 ) -> None:
     """Generate text that begins with --prime."""
-    if beam is not None and temperature is not None:  # given, whatever its value
+    if beam is not None and temperature is not None:  # refused before the model loads
         raise UsageError("--beam scores with the model's own probabilities: drop --temperature")
-    temperature = DEFAULTS.temperature if temperature is None else temperature
     from seqcli.lm.generate import check_left_to_right, generate_samples
     from seqcli.runs import load_run, newest_run
 
@@ -66,7 +65,7 @@ def generate(
                 "scores": [s.score for s in samples] if beam is not None else None,
                 "new_tokens": [s.new_tokens for s in samples],
                 "length": length,
-                "temperature": None if beam is not None else temperature,  # beams ignore it
+                "temperature": None if beam is not None else config.sampling_temperature,
                 "top_k": top_k,
                 "top_p": top_p, "greedy": greedy, "beam": beam, "stop": list(config.stop),
                 "keep_stop": keep_stop, "seed": seed})

@@ -31,7 +31,7 @@ def serve(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds a request may take, waiting included (504 beyond).")] = LIMITS.timeout,
     batch_window_ms: Annotated[float, typer.Option("--batch-window-ms", help="How long a classify or score request waits for others to batch with.")] = LIMITS.batch_window_ms,
     device: Annotated[Device, typer.Option("--device", help="auto | cpu | cuda | mps.")] = Device.auto,
-    precision: Annotated[Precision, typer.Option("--precision", help="auto | fp32 | bf16 | fp16.")] = Precision.auto,
+    precision: Annotated[Precision, typer.Option("--precision", help="fp32 | auto | bf16 | fp16. fp32 by default: a seeded request then gets exactly the text `seqcli generate --precision fp32` gives, whatever it is batched with (under bf16 the batch changes the rounding).")] = Precision.fp32,
 ) -> None:
     """Serve language models and classifiers over HTTP (OpenAI-style /v1/completions with
     streaming, plus /v1/classify, /v1/score, /v1/explain, /v1/inspect) until Ctrl-C."""

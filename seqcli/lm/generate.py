@@ -33,7 +33,6 @@ from seqcli.lm.rows import Row, choose_tokens
 MAX_LENGTH = 1_000_000  # tokens per sample: more is a typo, not a request
 MAX_SAMPLES = 10_000
 MAX_BATCH = 256  # rows per forward: bounds memory; rows never see each other, so it is invisible
-DEFAULT_TEMPERATURE = SampleConfig().temperature
 
 
 def check_left_to_right(data: DataConfig, run: object) -> None:
@@ -55,7 +54,7 @@ def check_sample_config(config: SampleConfig, vocab_size: int) -> None:
     if config.greedy and config.num_samples > 1:
         raise UsageError("--greedy gives one text (every sample would be the same); for several "
                          "texts drop --greedy to sample, or use --beam N --num-samples N")
-    if not config.greedy and not 0 < config.temperature < math.inf:
+    if not config.greedy and not 0 < config.sampling_temperature < math.inf:
         raise UsageError(f"--temperature must be a finite number > 0 (use --greedy for "
                          f"argmax); got {config.temperature}")
     if config.seed is not None and not 0 <= config.seed < MAX_SEED:
@@ -87,7 +86,7 @@ def _check_beam(config: SampleConfig) -> None:
     if config.greedy or config.top_k is not None or config.top_p is not None:
         raise UsageError("--beam searches deterministically: it cannot be combined with "
                          "--greedy, --top-k or --top-p")
-    if config.temperature != DEFAULT_TEMPERATURE:
+    if config.temperature is not None:  # given, whatever its value
         raise UsageError("--beam scores with the model's own probabilities: drop --temperature")
     if config.num_samples > beam:
         raise UsageError(f"--num-samples must be at most --beam ({beam}): beam search "

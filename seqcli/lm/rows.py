@@ -104,7 +104,7 @@ def choose_tokens(logits: torch.Tensor, rows: Sequence[Row]) -> list[int]:
         # Shift so the best logit is 0 before dividing: a tiny temperature then gives -inf
         # (never inf - inf = NaN), and softmax is unchanged by the shift.
         part = part - part.max(-1, keepdim=True).values
-        temperature = torch.tensor([[o.temperature] for o in options])
+        temperature = torch.tensor([[o.sampling_temperature] for o in options])
         probs = filter_logits(part / temperature, [o.top_k for o in options],
                               [o.top_p for o in options]).softmax(-1)
         noise = torch.stack([rows[k].noise.draw() for k in drawn])  # type: ignore[union-attr]

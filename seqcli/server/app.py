@@ -48,7 +48,7 @@ ROUTES = [
 def create_app(models: Sequence[str | Path], *, host: str = "127.0.0.1",
                api_key: str | None = None, cors_origins: Sequence[str] = (),
                limits: ServeLimits = ServeLimits(), device: str = "auto",
-               precision: str = "auto") -> Starlette:
+               precision: str = "fp32") -> Starlette:
     """An app serving these run directories (chosen here, once: no request names a path).
 
     `host` is where it is bound: on loopback, only requests addressed to a loopback name are

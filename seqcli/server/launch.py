@@ -31,7 +31,7 @@ GRACEFUL_SECONDS = 5  # how long stopping waits for connections before cutting t
 
 def serve(models: Sequence[str | Path] | None = None, *, host: str = "127.0.0.1",
           port: int = 8000, api_key: str | None = None, cors_origins: Sequence[str] = (),
-          limits: ServeLimits = ServeLimits(), device: str = "auto", precision: str = "auto",
+          limits: ServeLimits = ServeLimits(), device: str = "auto", precision: str = "fp32",
           runs: str | Path | None = None,
           announce: Callable[[str], None] | None = None) -> None:
     """Serve `models` (run directories; default: the newest language model and the newest

@@ -26,7 +26,7 @@ from seqcli.server.records import MAX_LOGPROBS
 DEFAULTS = SampleConfig()
 COMPLETION_FIELDS = {
     "model": ("string", None), "prompt": ("string", MISSING),
-    "max_tokens": ("integer", DEFAULTS.length), "temperature": ("number", DEFAULTS.temperature),
+    "max_tokens": ("integer", DEFAULTS.length), "temperature": ("number", None),
     "top_p": ("number", None), "top_k": ("integer", None), "n": ("integer", 1),
     "stop": ("strings", None), "seed": ("integer", None), "stream": ("boolean", False),
     "stream_options": ("object", None), "echo": ("boolean", False),
@@ -51,7 +51,7 @@ def completion_of(fields: dict[str, Any], served: ServedModel, limits: ServeLimi
                             f"{limits.max_stops} (--max-stops)")
     greedy = fields["temperature"] == 0
     options = SampleConfig(length=fields["max_tokens"],
-                           temperature=DEFAULTS.temperature if greedy else fields["temperature"],
+                           temperature=None if greedy else fields["temperature"],
                            top_k=fields["top_k"], top_p=fields["top_p"], greedy=greedy,
                            num_samples=fields["n"], seed=fields["seed"], beam=fields["beam"],
                            stop=stops, keep_stop=fields["keep_stop"])

@@ -61,6 +61,7 @@ def test_carried_state_equals_rerunning_the_prefix(lm):
                                  dict(top_p=1.5), dict(num_samples=0), dict(beam=0),
                                  dict(beam=65), dict(beam=2, top_k=3), dict(beam=2, top_p=0.9),
                                  dict(beam=2, greedy=True), dict(beam=2, temperature=0.5),
+                                 dict(beam=2, temperature=0.8),  # the default value, given
                                  dict(beam=2, num_samples=3), dict(stop=("",)),
                                  dict(stop="x"), dict(keep_stop=True)])
 def test_bad_sampling_settings_are_refused(bad):

@@ -36,6 +36,7 @@ CATALOGUE = [  # (route, raw body, status, a fragment of the message)
     (C, b'{"prompt": "a", "stop": [1]}', 422, "stop must be a string or a list of strings"),
     (C, b'{"prompt": "a", "stop": ["a", "b", "c", "d", "e"]}', 422, "at most 4 (--max-stops)"),
     (C, b'{"prompt": "a", "beam": 2, "temperature": 1.0}', 422, "beam scores with the model"),
+    (C, b'{"prompt": "a", "beam": 2, "temperature": 0.8}', 422, "beam scores with the model"),
     (C, b'{"prompt": "a", "beam": 2, "n": 3}', 422, "n must be at most beam (2)"),
     (C, b'{"prompt": "a", "logprobs": 6}', 422, "logprobs must be from 0 to 5"),
     (C, b'{"prompt": "a", "trace": {"units": [99]}}', 422, "trace.units must be from 0 to 15"),

@@ -27,8 +27,7 @@ from tests.server.live import LiveServer, call, open_stream
 
 def _start(run) -> tuple[subprocess.Popen, str, int]:
     proc = subprocess.Popen([sys.executable, "-m", "seqcli", "serve", "--model", str(run),
-                             "--port", "0", "--device", "cpu", "--precision", "fp32",
-                             "--max-tokens", "1000000"],
+                             "--port", "0", "--device", "cpu", "--max-tokens", "1000000"],
                             stderr=subprocess.PIPE, text=True)
     line = proc.stderr.readline()
     found = re.search(r"http://127\.0\.0\.1:(\d+)", line)
@@ -50,6 +49,9 @@ def _start(run) -> tuple[subprocess.Popen, str, int]:
 def test_sigterm_ends_streams_with_a_final_event_and_exits_0(served_runs):
     proc, base, port = _start(served_runs["lm"])
     try:
+        # fp32 without being asked: seeded texts do not depend on the batch (README)
+        info = call(base, "GET", "/info")[1]
+        assert {m["precision"] for m in info["models"]} == {"fp32"}
         connection, response = open_stream(port, {"prompt": "the", "max_tokens": 1_000_000})
         proc.send_signal(signal.SIGTERM)
         sent = time.monotonic()
