@@ -9,13 +9,11 @@ from pathlib import Path
 import torch
 from rich.console import Console
 
-from seqcli.classify.batches import EncodedTexts
 from seqcli.classify.embeddings import load_pretrained, tokenizer_vocab
 from seqcli.classify.encoding import encode_labelled
 from seqcli.classify.splits import load_splits
 from seqcli.classify.task import ClassifyTask, inverse_frequency_weights
 from seqcli.classify.warm_start import extend_tokenizer, load_encoder
-from seqcli.classify.wide_start import naive_bayes_start
 from seqcli.config import RunConfig
 from seqcli.data.tokenizers import Tokenizer, train_tokenizer
 from seqcli.errors import ConfigError
@@ -32,8 +30,7 @@ def prepare_classify(config: RunConfig, locations: Locations, tokenizer: Tokeniz
     splits = load_splits(config, locations, console)
     labels = sorted(set(splits.train.labels))
     encoder = backward = None
-    fresh = tokenizer is None  # a resumed run has its weights in its checkpoint
-    if fresh:
+    if tokenizer is None:
         tokenizer = train_tokenizer(d.tokenizer, splits.train.texts, vocab_size=d.vocab_size,
                                     min_frequency=d.min_frequency, lowercase=d.lowercase)
         if t.init_from:  # a fresh run only: a resumed one has the encoder in its checkpoint
@@ -68,8 +65,6 @@ def prepare_classify(config: RunConfig, locations: Locations, tokenizer: Tokeniz
         hooks.append(_encoder_hook(encoder, backward, t.init_from, meta, console))
     if t.embeddings:
         hooks.append(_embeddings_hook(t.embeddings, tokenizer, d.lowercase, console))
-    if fresh and config.model.wide:
-        hooks.append(_wide_hook(train, val, len(labels), config.model.wide, meta))
     return Prepared(task, tokenizer, meta, init_model=_chain(hooks) if hooks else None)
 
 
@@ -77,19 +72,6 @@ def _chain(hooks: list[Callable[[torch.nn.Module], None]]) -> Callable[[torch.nn
     def init_model(model) -> None:
         for hook in hooks:
             hook(model)
-
-    return init_model
-
-
-def _wide_hook(train: EncodedTexts, held_out: EncodedTexts, num_classes: int, buckets: int,
-               meta: dict) -> Callable[[torch.nn.Module], None]:
-    """Starts the wide side at naive Bayes, scaled on the selection slice (wide_start.py)."""
-    def init_model(model) -> None:
-        weights, record = naive_bayes_start(train.wide, train.labels, held_out.wide,
-                                            held_out.labels, num_classes, buckets)
-        with torch.no_grad():
-            model.wide.weight.copy_(weights)
-        meta["wide_start"] = {"from": "naive Bayes", **record}
 
     return init_model
 
