@@ -43,7 +43,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _plan import seqcli_command
+from _plan import DRY_RUN_HELP, corpus_option, local_corpus, print_plan, seqcli_command
 
 HERE = Path(__file__).resolve().parent
 SLOW_TEXTS_PER_SECOND = 135.0  # the issue-13 classifier default, fp32, slow AVX2 EPYC
@@ -92,9 +92,13 @@ def machine() -> dict:
     return {"cpu": model, "cores": os.cpu_count(), "flags": [f for f in wanted if f in flags]}
 
 
+def train_command(args: list[str], out: str) -> list[str]:
+    return seqcli_command(["train", *args, "--out", out, "--format", "json"])
+
+
 def train(args: list[str], env: dict[str, str], out: Path) -> tuple[dict, float]:
     """One `seqcli train ... --format json` in a subprocess: its summary and wall seconds."""
-    command = seqcli_command(["train", *args, "--out", str(out), "--format", "json"])
+    command = train_command(args, str(out))
     started = time.perf_counter()
     done = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True)
     wall = time.perf_counter() - started
@@ -139,13 +143,16 @@ def at(curve: list[list[float]], seconds: float) -> float | None:
     return value
 
 
+def recipe_args(task: Task, extra: list[str], seed: int, scale: float) -> list[str]:
+    """The `seqcli train` arguments of one recipe's run (the recipe's own flags win)."""
+    args = [*task.args, "--precision", "fp32", "--seed", str(seed),
+            "--max-minutes", f"{task.minutes / scale:.4g}", *extra]
+    return [*args, "--trace-test"] if task.kind == "classify" else args
+
+
 def run_recipe(task: Task, name: str, extra: list[str], seed: int, scale: float,
                env: dict[str, str]) -> dict:
-    budget = task.minutes / scale
-    args = [*task.args, "--precision", "fp32", "--seed", str(seed),
-            "--max-minutes", f"{budget:.4g}", *extra]
-    if task.kind == "classify":
-        args.append("--trace-test")
+    args = recipe_args(task, extra, seed, scale)
     with tempfile.TemporaryDirectory(prefix="anytime-") as tmp:
         summary, wall = train(args, env, Path(tmp) / "run")
         curve = anytime_curve(evaluations(Path(tmp) / "run"), task)
@@ -237,32 +244,63 @@ def parse() -> argparse.Namespace:
                         help="this machine's speed over the slow machine's (see calibrate)")
     parser.add_argument("--no-peer", action="store_true", help="skip the NBSVM/reference peer")
     parser.add_argument("--seconds", type=float, default=90.0, help="calibrate: per model")
+    parser.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
     options = parser.parse_args()
     if options.scale <= 0:
         parser.error("--scale must be > 0")
+    if not all(s.strip().lstrip("-").isdigit() for s in options.seeds.split(",")):
+        parser.error("--seeds must be comma-separated integers")
     return options
+
+
+def recipes(options: argparse.Namespace) -> list[tuple[str, list[str]]]:
+    return [(name, shlex.split(extra)) for name, _, extra in
+            (r.partition("=") for r in (options.recipe or ["default="]))]
+
+
+def dry_run(options: argparse.Namespace, env: dict[str, str]) -> None:
+    """The commands a real run would launch, and where its corpus would come from."""
+    if options.task == "calibrate":
+        minutes = f"{options.seconds / 60:.4g}"
+        commands = [train_command([*OLD_CLASSIFIER, "--precision", "fp32", "--max-minutes",
+                                   minutes, "--eval-every", "100000"], "<temporary folder>/clf"),
+                    train_command([*OLD_LM, "--precision", "fp32", "--max-minutes", minutes,
+                                   "--eval-every", "100000"], "<temporary folder>/lm")]
+        return print_plan({"benchmark": "anytime-calibrate", "commands": commands})
+    task = TASKS[options.task]
+    runs = [{"recipe": name, "seed": seed,
+             "command": train_command(recipe_args(task, extra, seed, options.scale),
+                                      "<temporary folder>/run")}
+            for seed in seeds(options) for name, extra in recipes(options)]
+    corpus = corpus_option(runs[0]["command"], task.kind)
+    print_plan({"benchmark": f"anytime-{options.task}", "scale": options.scale,
+                "corpus": local_corpus(corpus, env), "runs": runs})
+
+
+def seeds(options: argparse.Namespace) -> list[int]:
+    return [int(s) for s in options.seeds.split(",")]
 
 
 def main() -> None:
     options = parse()
     env = dict(os.environ)
+    if options.dry_run:
+        return dry_run(options, env)
     if not env.get("SEQCLI_DATA"):
         sys.exit("set SEQCLI_DATA to a folder holding the corpora (see README)")
     if options.task == "calibrate":
         print(json.dumps(calibrate(env, options.seconds), indent=2))
         return
     task = TASKS[options.task]
-    recipes = [r.split("=", 1) for r in (options.recipe or ["default="])]
-    seeds = [int(s) for s in options.seeds.split(",")]
     results = []
     if not options.no_peer:
         peer = nbsvm_peer(env) if task.kind == "classify" else reference_peer(task, options.scale,
                                                                                env)
         print(json.dumps(peer), file=sys.stderr, flush=True)
         results.append(peer)
-    for seed in seeds:
-        for name, extra in recipes:
-            result = run_recipe(task, name, shlex.split(extra), seed, options.scale, env)
+    for seed in seeds(options):
+        for name, extra in recipes(options):
+            result = run_recipe(task, name, extra, seed, options.scale, env)
             print(json.dumps(result), file=sys.stderr, flush=True)
             results.append(result)
     print(json.dumps({"benchmark": f"anytime-{options.task}", "machine": machine(),

@@ -132,8 +132,9 @@ def _commands(command, path=()):
         yield from _commands(sub, (*path, name))
 
 
-# Commands without a document to print: fetch prints one path per line, plot writes a PNG
-NO_DOCUMENT = {("corpus", "fetch"), ("runs", "plot")}
+# Commands without a document to print: fetch prints one path per line, plot writes a PNG,
+# serve answers in JSON over HTTP and logs its address and requests on stderr until stopped
+NO_DOCUMENT = {("corpus", "fetch"), ("runs", "plot"), ("serve",)}
 
 
 def test_every_command_asks_for_a_document_the_same_way():

@@ -43,6 +43,8 @@ DRY_RUNS = {
     "waimai.py": ["--dry-run", "--max-minutes", "0.1", "--", "--max-steps", "1"],
     "nbsvm.py": None,  # a real run on a file of its own: tests/bench/test_nbsvm.py
     "serve_load.py": ["--quick", "--soak", "0.02"],
+    "anytime.py": ["sst2", "--dry-run", "--seeds", "1,2", "--scale", "4",
+                   "--recipe", "default=", "--recipe", "small=--hidden 8 --max-steps 1"],
 }
 SEQCLI = [sys.executable, "-m", "seqcli"]
 MR_TEXTS = 10_662
@@ -223,6 +225,24 @@ def test_tokenizer_bpc_scores_bits_per_character_of_a_tiny_run(tmp_path):
     # Two steps from random weights: about uniform over the vocabulary, per character
     uniform = math.log2(run["vocab_size"]) / run["chars_per_token"]
     assert 0.5 * uniform < run["bpc"] < 1.5 * uniform
+
+
+def test_anytime_dry_run(tmp_path):
+    """Every recipe for every seed, at the slow machine's budget over the scale, fp32, the
+    curve traced on the test split; a recipe's own flags come last so they win."""
+    result = report("anytime.py", tmp_path)
+    runs = result["runs"]
+    assert [(r["recipe"], r["seed"]) for r in runs] == \
+        [("default", 1), ("small", 1), ("default", 2), ("small", 2)]
+    for run in runs:
+        command = run["command"]
+        assert command[command.index("--max-minutes") + 1] == "2.5"  # 10 slow minutes / 4
+        assert command[command.index("--precision") + 1] == "fp32"
+        assert "--trace-test" in command
+        assert_cli_accepts(command)
+    small = runs[1]["command"]
+    assert small.index("--max-steps") > small.index("--max-minutes")
+    assert_corpus(result["corpus"], "sst2", "sst2")
 
 
 def test_waimai_dry_run(tmp_path):
