@@ -3,9 +3,10 @@ onnxruntime and TorchScript run them against the PyTorch model they were exporte
 
     python benchmarks/export_speed.py [--rounds 7] [--tokens 200] [--threads 1] [--quick]
 
-Models have the default shapes of seqcli.config (the language model: 2x256 LSTM over a 64-wide
-embedding and a character vocabulary of --lm-vocab; the classifier: a 256-unit BiLSTM over a
-256-wide embedding, max pooling, 16384 subword buckets and a --clf-vocab word vocabulary),
+Models have the default shapes of seqcli.config (the language model: a 256-unit LSTM over a
+64-wide embedding and a character vocabulary of --lm-vocab; the classifier: a 128-unit BiLSTM
+over a 128-wide embedding, max pooling, 16384 subword buckets, a wide side of 262144 n-gram
+buckets and a --clf-vocab word vocabulary),
 with untrained weights: speed does not depend on what the weights learned. Measured:
 
 - export: seconds for `export_run` (trace or export, then the verification), file bytes, the
@@ -48,7 +49,8 @@ def make_run(folder: Path, task: str, vocab: int, quick: bool) -> LoadedRun:
     if quick:
         config = with_overrides(config, {("model", "hidden_size"): 16,
                                          ("model", "embedding_size"): 8,
-                                         ("model", "subwords"): 64 if task == "classify" else 0})
+                                         ("model", "subwords"): 64 if task == "classify" else 0,
+                                         ("model", "wide"): 256 if task == "classify" else 0})
     if task == "lm":
         tokenizer = CharTokenizer([chr(0x100 + i) for i in range(vocab - 2)])
     else:
@@ -122,8 +124,13 @@ def classification(run: LoadedRun, files: dict, batch: int, threads: int) -> dic
     ngrams = torch.randint(1, run.config.model.subwords, (*ids.shape, 12), generator=generator)
     ngrams *= (ids != 0).unsqueeze(-1)
     inputs = (ids, lengths, ngrams)
-    onnx, script = session(files["onnx"], threads), torch.jit.load(str(files["torchscript"]))
     feeds = {"ids": ids.numpy(), "lengths": lengths.numpy(), "ngrams": ngrams.numpy()}
+    if run.config.model.wide:  # each text's word uni+bigram buckets, 0-padded (~2 per word)
+        wide = torch.randint(1, run.config.model.wide, (batch, 2 * int(lengths.max())),
+                             generator=generator)
+        wide[torch.arange(wide.shape[1]) >= 2 * lengths.unsqueeze(1)] = 0
+        inputs, feeds = (*inputs, wide), {**feeds, "wide": wide.numpy()}
+    onnx, script = session(files["onnx"], threads), torch.jit.load(str(files["torchscript"]))
     return {"pytorch": lambda: run.model(*inputs), "onnxruntime": lambda: onnx.run(None, feeds),
             "torchscript": lambda: script(*inputs)}  # timed under no_grad (measure)
 
@@ -152,7 +159,8 @@ def measure(task: str, args, folder: Path) -> dict:
               for name, value in speed.items() if name != "pytorch"}
     return {"shape": {"cell": m.cell, "layers": m.num_layers, "hidden": m.hidden_size,
                       "embedding": m.embedding_size, "bidirectional": m.bidirectional,
-                      "vocab": run.tokenizer.vocab_size, "subwords": m.subwords},
+                      "vocab": run.tokenizer.vocab_size, "subwords": m.subwords,
+                      "wide": m.wide},
             "export": exports, unit: speed, "speedup": faster}
 
 

@@ -6,10 +6,10 @@
 
 The server is the real command (`python -m seqcli serve --port 0 ...`) in its own process, on
 127.0.0.1 only; the clients are threads of this process speaking HTTP. Without --lm/--clf the
-runs have the default shapes (2x256 character LSTM over a 64-wide embedding; the 256-unit
-BiLSTM classifier with 16384 subword buckets), untrained: speed does not depend on what the
-weights learned. Reported, per number of clients N (each client streams completions of
---max-tokens tokens back to back for --seconds):
+runs have the default shapes (a 256-unit character LSTM over a 64-wide embedding; the
+128-unit BiLSTM classifier with 16384 subword buckets and its wide side), untrained: speed
+does not depend on what the weights learned. Reported, per number of clients N (each client
+streams completions of --max-tokens tokens back to back for --seconds):
 
 - tokens/s over all clients, and its ratio to N = 1 (target: >= 15x at N = 32);
 - time to first token and inter-token latency, p50 and p99 (target: TTFT p50 < 50 ms, N = 1);

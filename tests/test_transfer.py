@@ -116,7 +116,7 @@ def test_a_wide_side_starts_fresh_beside_the_transferred_encoder(language_model)
     assert model.wide.num_embeddings == 64 and model.wide.weight.count_nonzero() == 0
 
 
-@pytest.mark.parametrize("wide", [[], ["--wide", "64"]], ids=["deep", "wide"])
+@pytest.mark.parametrize("wide", [["--wide", "0"], ["--wide", "64"]], ids=["deep", "wide"])
 def test_a_transferred_classifier_resumes_exactly(language_model, tmp_path, wide):
     root, _ = language_model
     env = {"SEQCLI_RUNS": str(tmp_path / "runs")}
@@ -136,7 +136,7 @@ def test_a_transferred_classifier_resumes_exactly(language_model, tmp_path, wide
     b = torch.load(tmp_path / "part" / "last.pt", weights_only=True)["model"]
     for name, tensor in a.items():
         assert torch.equal(tensor, b[name]), name
-    assert ("wide.weight" in a) == bool(wide)
+    assert ("wide.weight" in a) == (wide[1] != "0")
 
 
 def _write_marked_splits(tmp_path):

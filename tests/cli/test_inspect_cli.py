@@ -22,8 +22,8 @@ def lm(tmp_path_factory):
     (root / "text.txt").write_text((TEXT + "\n") * 40)
     env = {"SEQCLI_RUNS": str(root / "runs")}
     result = CliRunner().invoke(app, ["train", "--corpus", str(root / "text.txt"), "--hidden",
-                                      "8", "--embedding", "8", "--max-steps", "3",
-                                      "--format", "json"], env=env)
+                                      "8", "--embedding", "8", "--layers", "2", "--max-steps",
+                                      "3", "--format", "json"], env=env)
     assert result.exit_code == 0, result.output
     return root, env
 

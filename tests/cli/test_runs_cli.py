@@ -17,7 +17,7 @@ def test_show_a_run_whose_summary_is_torn(tiny_corpus, runs_dir):
     shown = CliRunner().invoke(app, ["runs", "show", run_dir])
     assert shown.exit_code == 0 and "no summary" in shown.stdout
     rows = json.loads(CliRunner().invoke(app, ["runs", "list", "--format", "json"]).stdout)
-    assert rows[0]["model"] == "lstm 2x8" and rows[0]["steps"] is None
+    assert rows[0]["model"] == "lstm 1x8" and rows[0]["steps"] is None
     assert rows[0]["best"] == "-"  # none of runs_cli.SHOWN without a summary
     assert all(key not in rows[0]["best"] for key in runs_cli.SHOWN)
 
