@@ -153,22 +153,42 @@ class EventStream(Response):
 
     async def _events(self, send, watch: asyncio.Future) -> None:
         while True:
-            event = await self._next(watch)
+            body, finished = self._encode(await self._waiting(watch))
+            await _send(send, body)
+            if finished:
+                return
+
+    async def _waiting(self, watch: asyncio.Future) -> list[tuple]:
+        """Every event waiting now, at least one. Under load the engine steps faster than the
+        event loop writes, so a stream's pieces queue up: they go out as one write (still one
+        SSE event each), and a piece already waiting skips the wait machinery."""
+        if watch.done():
+            raise Gone
+        events = [] if not self.queue.empty() else [await self._next(watch)]
+        while not self.queue.empty():
+            events.append(self.queue.get_nowait())
+        return events
+
+    def _encode(self, events: list[tuple]) -> tuple[bytes, bool]:
+        """The SSE bytes of `events`, and whether the stream ends with them."""
+        chunks = []
+        for event in events:
             if event[0] == "piece":
                 _, k, text, records, reason = event
                 choice = {"index": k, "text": text, "finish_reason": reason,
                           **_blocks(self.completion, records)}
                 first = {"warnings": self.warnings} if self.warnings else {}
                 self.warnings = []
-                await _send(send, _sse({**self.head, "choices": [choice], **first}))
+                chunks.append(_sse({**self.head, "choices": [choice], **first}))
             elif event[0] == "done":
                 if self.usage:
-                    await _send(send, _sse({**self.head, "choices": [],
-                                            "usage": event[1]["usage"]}))
-                return
+                    chunks.append(_sse({**self.head, "choices": [],
+                                        "usage": event[1]["usage"]}))
+                return b"".join(chunks), True
             else:
-                await _send(send, _sse(event[1].to_dict()))
-                return
+                chunks.append(_sse(event[1].to_dict()))
+                return b"".join(chunks), True
+        return b"".join(chunks), False
 
     async def _next(self, watch: asyncio.Future) -> tuple:
         get = asyncio.ensure_future(self.queue.get())
