@@ -60,7 +60,8 @@ class Run:
         return f"seqcli.Run({str(self.path)!r}, task={self.task!r})"
 
     def generate(self, prime: str = "", *, length: int = SAMPLING.length,
-                 temperature: float | None = SAMPLING.temperature, top_k: int | None = SAMPLING.top_k,
+                 temperature: float | None = SAMPLING.temperature,
+                 top_k: int | None = SAMPLING.top_k,
                  top_p: float | None = SAMPLING.top_p, greedy: bool = SAMPLING.greedy,
                  seed: int | None = SAMPLING.seed,
                  num_samples: int = SAMPLING.num_samples, beam: int | None = SAMPLING.beam,

@@ -220,7 +220,8 @@ CLASSIFY_DEFAULTS = {
     ("train", "epochs"): 10, ("train", "lr"): 2e-3, ("train", "eval_every"): 250,
     ("train", "patience"): 8, ("train", "warmup_steps"): 100, ("train", "max_minutes"): 10.0,
     # Adversarial training (--adversarial) costs a second pass per step: within a time budget
-    # it lost 2.5 points (81.2% against 83.7%, fewer steps), so it is off; subword n-grams still pay.
+    # it lost 2.5 points (81.2% against 83.7%, fewer steps), so it is off; subword n-grams
+    # still pay.
     ("train", "ema"): 0.999, ("train", "adversarial"): 0.0, ("model", "subwords"): 16384,
     # Word dropout replaces a quarter of the training tokens by [UNK] at each step, so no
     # single word carries a text and [UNK] learns to stand for words never seen in training:

@@ -154,7 +154,8 @@ class EventStream(Response):
     async def _events(self, send, watch: asyncio.Future) -> None:
         while True:
             body, finished = self._encode(await self._waiting(watch))
-            await _send(send, body)
+            if body:  # a plain end brings nothing before [DONE]
+                await _send(send, body)
             if finished:
                 return
 

@@ -32,7 +32,8 @@ def sentiment(tmp_path_factory):
     config = with_overrides(default_config("classify"), {
         ("data", "corpus"): str(root / "train.csv"), ("model", "hidden_size"): 16,
         ("model", "embedding_size"): 16, ("model", "subwords"): 0, ("model", "wide"): 0,
-        ("data", "batch_size"): 16, ("train", "max_steps"): 120, ("train", "eval_every"): 60, ("train", "lr"): 0.01,
+        ("data", "batch_size"): 16, ("train", "max_steps"): 120, ("train", "eval_every"): 60,
+        ("train", "lr"): 0.01,
         ("train", "adversarial"): 0.0, ("train", "word_dropout"): 0.0, ("train", "ema"): 0.0})
     summary = pipeline.train(config, Locations(root / "runs", None, root / "cache"))
     assert summary["val_accuracy"] == 1.0
